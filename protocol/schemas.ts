@@ -1,0 +1,113 @@
+// PROTOCOL request and response bodies as zod schemas: the server parses requests with
+// them, clients parse answers with them, and openapi.yaml says the same in JSON Schema.
+import { z } from 'zod';
+import { BUILD_ID_PATTERN, EVENT_TYPE_PATTERN, MAX_SEQ } from './limits.js';
+
+export const BuildIdSchema = z.string().regex(BUILD_ID_PATTERN, 'buildId must match ^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$');
+export const EventTypeSchema = z.string().regex(EVENT_TYPE_PATTERN, 'type must match ^[A-Za-z][A-Za-z0-9._:-]{0,63}$');
+export const SeqSchema = z.number().int().min(1).max(MAX_SEQ);
+export const AckSchema = z.number().int().min(0).max(MAX_SEQ);
+export const EpochSchema = z.number().int().min(0).max(MAX_SEQ);
+/** ISO 8601 date-time, as the runner's clock wrote it; stored and returned verbatim. */
+export const EventTimeSchema = z.iso.datetime({ offset: true });
+
+/** One event as the runner sends it. `data` is any JSON value (size and depth are checked separately). */
+export const EventInputSchema = z.strictObject({
+  type: EventTypeSchema,
+  data: z.unknown().optional(),
+  time: EventTimeSchema.nullable().optional(),
+});
+export type EventInput = z.infer<typeof EventInputSchema>;
+
+export const AppendRequestSchema = z.strictObject({
+  from: SeqSchema,
+  events: z.array(EventInputSchema).min(1),
+  final: z.boolean().optional(),
+  epoch: EpochSchema.optional(),
+});
+export type AppendRequest = z.infer<typeof AppendRequestSchema>;
+
+export const MissingRangeSchema = z.tuple([SeqSchema, SeqSchema]);
+export const AppendResponseSchema = z.object({
+  ack: AckSchema,
+  final: SeqSchema.nullable(),
+  missing: z.array(MissingRangeSchema),
+  digest: z.string(),
+});
+export type AppendResponse = z.infer<typeof AppendResponseSchema>;
+
+/** One committed event as readers receive it. */
+export const LogEventSchema = z.object({
+  seq: SeqSchema,
+  type: z.string(),
+  data: z.unknown(),
+  time: z.string().nullable(),
+  receivedAt: z.string(),
+});
+export type LogEvent = z.infer<typeof LogEventSchema>;
+
+export const BuildStatusSchema = z.enum(['running', 'complete']);
+export const BuildSchema = z.object({
+  buildId: z.string(),
+  meta: z.record(z.string(), z.unknown()),
+  createdAt: z.string(),
+  ack: AckSchema,
+  final: SeqSchema.nullable(),
+  status: BuildStatusSchema,
+  lastEventAt: z.string().nullable(),
+  epoch: EpochSchema,
+  digest: z.string(),
+});
+export type Build = z.infer<typeof BuildSchema>;
+
+export const CreateBuildRequestSchema = z.strictObject({
+  buildId: BuildIdSchema.optional(),
+  meta: z.record(z.string(), z.unknown()).optional(),
+});
+export type CreateBuildRequest = z.infer<typeof CreateBuildRequestSchema>;
+
+export const CreateBuildResponseSchema = z.object({
+  build: BuildSchema,
+  tokens: z.object({ runner: z.string(), viewer: z.string() }),
+});
+export type CreateBuildResponse = z.infer<typeof CreateBuildResponseSchema>;
+
+export const BuildListSchema = z.object({
+  builds: z.array(BuildSchema),
+  next: z.string().nullable(),
+});
+export type BuildList = z.infer<typeof BuildListSchema>;
+
+export const EventsPageSchema = z.object({
+  events: z.array(LogEventSchema),
+  ack: AckSchema,
+  final: SeqSchema.nullable(),
+  next: AckSchema,
+});
+export type EventsPage = z.infer<typeof EventsPageSchema>;
+
+export const CreateTokenRequestSchema = z.strictObject({
+  scope: z.string(),
+  ttlSeconds: z.number().int().min(1).optional(),
+});
+export type CreateTokenRequest = z.infer<typeof CreateTokenRequestSchema>;
+
+export const TokenResponseSchema = z.object({
+  token: z.string(),
+  scope: z.string(),
+  expiresAt: z.string(),
+});
+export type TokenResponse = z.infer<typeof TokenResponseSchema>;
+
+/** RFC 9457 problem details; `code` is stable, extra members may follow. */
+export const ProblemSchema = z.looseObject({
+  type: z.string(),
+  title: z.string(),
+  status: z.number().int(),
+  code: z.string(),
+  detail: z.string().optional(),
+});
+export type Problem = z.infer<typeof ProblemSchema>;
+
+export const EndFrameSchema = z.object({ final: SeqSchema });
+export const DeletedFrameSchema = z.object({ buildId: z.string() });
