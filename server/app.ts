@@ -1,0 +1,49 @@
+// The HTTP application: middleware, every route of PROTOCOL.md, and the single error handler.
+import { randomUUID } from 'node:crypto';
+import { Hono } from 'hono';
+import { Headers as H } from '../protocol/headers.js';
+import { ProblemError } from './errors.js';
+import type { AppDeps, AppEnv } from './http/app-env.js';
+import { authenticate } from './http/authenticate.js';
+import { onError, problemResponse } from './http/problem-response.js';
+import { registerBuildRoutes } from './http/routes-builds.js';
+import { registerEventRoutes } from './http/routes-events.js';
+import { registerOpsRoutes } from './http/routes-ops.js';
+import { registerStreamRoutes } from './http/routes-stream.js';
+
+/** Every API path and its methods: unmatched methods on these paths answer 405 with `Allow`. */
+const API_METHODS: Record<string, string[]> = {
+  '/v1/tokens': ['POST'],
+  '/v1/builds': ['GET', 'POST'],
+  '/v1/builds/:buildId': ['GET', 'DELETE'],
+  '/v1/builds/:buildId/events': ['GET', 'POST'],
+  '/v1/builds/:buildId/stream': ['GET'],
+  '/v1/builds/:buildId/state': ['GET'],
+};
+
+export function createApp(deps: AppDeps, extraRoutes?: (app: Hono<AppEnv>) => void): Hono<AppEnv> {
+  const app = new Hono<AppEnv>();
+  app.onError(onError(deps.logger));
+  app.notFound(() => problemResponse(new ProblemError('not_found', 'No such route.')));
+
+  app.use('*', async (c, next) => {
+    const requestId = randomUUID();
+    c.set('requestId', requestId);
+    await next();
+    c.header(H.requestId, requestId);
+  });
+
+  app.use('/v1/*', authenticate(deps.signer));
+  registerBuildRoutes(app, deps);
+  registerEventRoutes(app, deps);
+  registerStreamRoutes(app, deps);
+  registerOpsRoutes(app, deps);
+  extraRoutes?.(app);
+
+  for (const [path, methods] of Object.entries(API_METHODS)) {
+    app.all(path, () => {
+      throw new ProblemError('method_not_allowed', `Use ${methods.join(' or ')} here.`, { headers: { Allow: methods.join(', ') } });
+    });
+  }
+  return app;
+}

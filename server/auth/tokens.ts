@@ -1,0 +1,83 @@
+// Signed tokens (PROTOCOL §Auth): `rl1.<payload>.<mac>`, HMAC-SHA256 over the payload with the
+// server secret, so every instance sharing the secret verifies them without a database.
+// The payload carries the scope, the expiry and, for one build's tokens, the build's
+// generation, so a deleted-and-recreated buildId does not revive old tokens.
+import { createHash, createHmac, timingSafeEqual } from 'node:crypto';
+import { BUILD_ID_PATTERN } from '../../protocol/limits.js';
+
+export type Scope =
+  | { readonly kind: 'read-all' }
+  | { readonly kind: 'read'; readonly buildId: string }
+  | { readonly kind: 'append'; readonly buildId: string };
+
+export type Principal =
+  | { readonly kind: 'admin' }
+  | { readonly kind: 'token'; readonly scope: Scope; readonly generation: string | undefined; readonly expiresAt: Date };
+
+const TOKEN_PREFIX = 'rl1';
+
+export function parseScope(text: string): Scope | undefined {
+  if (text === 'read:*') return { kind: 'read-all' };
+  const match = /^(read|append):(.+)$/.exec(text);
+  if (!match || !BUILD_ID_PATTERN.test(match[2]!)) return undefined;
+  return { kind: match[1] as 'read' | 'append', buildId: match[2]! };
+}
+
+export function formatScope(scope: Scope): string {
+  return scope.kind === 'read-all' ? 'read:*' : `${scope.kind}:${scope.buildId}`;
+}
+
+interface Payload {
+  /** scope */
+  s: string;
+  /** expiry, unix seconds */
+  e: number;
+  /** build generation */
+  g?: string;
+}
+
+export class TokenSigner {
+  readonly #secret: Buffer;
+  readonly #adminDigest: Buffer;
+
+  constructor(secret: string, adminToken: string) {
+    this.#secret = Buffer.from(secret, 'utf8');
+    this.#adminDigest = sha256(adminToken);
+  }
+
+  sign(scope: Scope, expiresAt: Date, generation?: string): string {
+    const payload: Payload = { s: formatScope(scope), e: Math.floor(expiresAt.getTime() / 1000) };
+    if (generation !== undefined) payload.g = generation;
+    const body = Buffer.from(JSON.stringify(payload)).toString('base64url');
+    return `${TOKEN_PREFIX}.${body}.${this.#mac(body)}`;
+  }
+
+  /** The principal a presented token stands for, or undefined when it is missing, forged or expired. */
+  verify(token: string, now: Date = new Date()): Principal | undefined {
+    // Hashing both sides first makes the comparison constant-time whatever the lengths.
+    if (timingSafeEqual(sha256(token), this.#adminDigest)) return { kind: 'admin' };
+    const parts = token.split('.');
+    if (parts.length !== 3 || parts[0] !== TOKEN_PREFIX) return undefined;
+    const [, body, mac] = parts as [string, string, string];
+    const expected = Buffer.from(this.#mac(body));
+    const given = Buffer.from(mac);
+    if (given.length !== expected.length || !timingSafeEqual(given, expected)) return undefined;
+    let payload: Payload;
+    try {
+      payload = JSON.parse(Buffer.from(body, 'base64url').toString('utf8')) as Payload;
+    } catch {
+      return undefined;
+    }
+    const scope = typeof payload.s === 'string' ? parseScope(payload.s) : undefined;
+    if (!scope || typeof payload.e !== 'number' || payload.e * 1000 <= now.getTime()) return undefined;
+    return { kind: 'token', scope, generation: typeof payload.g === 'string' ? payload.g : undefined, expiresAt: new Date(payload.e * 1000) };
+  }
+
+  #mac(body: string): string {
+    return createHmac('sha256', this.#secret).update(body).digest('base64url');
+  }
+}
+
+function sha256(text: string): Buffer {
+  return createHash('sha256').update(text, 'utf8').digest();
+}

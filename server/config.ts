@@ -1,0 +1,116 @@
+// Server configuration: one typed object, read from the environment and validated with zod
+// at start, so a bad value stops the server with a message naming the variable.
+import { z } from 'zod';
+import { LimitDefaults, SSE_PING_INTERVAL_MS, type ProtocolLimits } from '../protocol/index.js';
+
+export interface ServerConfig {
+  /** @default 8787 */
+  readonly port: number;
+  /** @default '127.0.0.1' — loopback unless told otherwise */
+  readonly host: string;
+  /** PostgreSQL connection string; unset → embedded PGlite in `dataDir`. */
+  readonly databaseUrl: string | undefined;
+  /** PostgreSQL schema holding the tables (tests give each file its own). @default 'public' */
+  readonly databaseSchema: string;
+  /** PGlite's database, the generated secret and admin token. @default './data' */
+  readonly dataDir: string;
+  /** Plain admin secret; unset → generated into `dataDir` on first start. */
+  readonly adminToken: string | undefined;
+  /** Token signing key shared by every instance; unset → generated into `dataDir`. */
+  readonly secret: string | undefined;
+  /** @default 'info' */
+  readonly logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
+  /** Lifetime of runner and viewer tokens. @default 7 days */
+  readonly tokenTtlSeconds: number;
+  readonly limits: ProtocolLimits;
+  /** Batches waiting for a commit before appends answer 503 overloaded. @default 1024 */
+  readonly commitQueueMax: number;
+  /** Events one commit transaction takes at most; the rest wait for the next. @default 20000 */
+  readonly commitGroupMaxEvents: number;
+  /** Idle interval before an SSE `: ping`. @default 15000 */
+  readonly pingIntervalMs: number;
+  /** Events kept in memory per live build for readers. @default 2048 */
+  readonly tailCacheEvents: number;
+}
+
+export const ConfigDefaults = {
+  port: 8787,
+  host: '127.0.0.1',
+  databaseSchema: 'public',
+  dataDir: './data',
+  logLevel: 'info',
+  tokenTtlSeconds: 7 * 24 * 3600, // long enough for any build, short enough that leaked links die
+  commitQueueMax: 1024, // ≤ 1 GiB of 1 MiB bodies worst case; typical batches are a few KiB
+  commitGroupMaxEvents: 20_000, // keeps one transaction well under a second
+  pingIntervalMs: SSE_PING_INTERVAL_MS,
+  tailCacheEvents: 2048, // covers the live edge of a build for every viewer with one copy
+} as const satisfies Partial<ServerConfig>;
+
+const int = (min: number, max = Number.MAX_SAFE_INTEGER) => z.coerce.number().int().min(min).max(max);
+
+const EnvSchema = z.object({
+  PORT: int(0, 65535).default(ConfigDefaults.port),
+  HOST: z.string().min(1).default(ConfigDefaults.host),
+  DATABASE_URL: z.url({ protocol: /^postgres(ql)?$/ }).optional(),
+  RUNLOG_DB_SCHEMA: z.string().regex(/^[a-z_][a-z0-9_]{0,62}$/).default(ConfigDefaults.databaseSchema),
+  RUNLOG_DATA_DIR: z.string().min(1).default(ConfigDefaults.dataDir),
+  RUNLOG_ADMIN_TOKEN: z.string().min(16, 'must be at least 16 characters').optional(),
+  RUNLOG_SECRET: z.string().min(32, 'must be at least 32 characters').optional(),
+  RUNLOG_LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default(ConfigDefaults.logLevel),
+  RUNLOG_TOKEN_TTL: int(60).default(ConfigDefaults.tokenTtlSeconds),
+  RUNLOG_MAX_BATCH_EVENTS: int(1, 100_000).default(LimitDefaults.maxBatchEvents),
+  RUNLOG_MAX_BODY_BYTES: int(1024).default(LimitDefaults.maxBodyBytes),
+  RUNLOG_MAX_EVENT_BYTES: int(16).default(LimitDefaults.maxEventDataBytes),
+  RUNLOG_MAX_EVENT_DEPTH: int(1, 1000).default(LimitDefaults.maxEventDataDepth),
+  RUNLOG_MAX_GAP: int(0).default(LimitDefaults.maxGapWindow),
+  RUNLOG_COMMIT_QUEUE_MAX: int(1).default(ConfigDefaults.commitQueueMax),
+  RUNLOG_COMMIT_GROUP_MAX_EVENTS: int(1).default(ConfigDefaults.commitGroupMaxEvents),
+  RUNLOG_PING_INTERVAL_MS: int(10).default(ConfigDefaults.pingIntervalMs),
+  RUNLOG_TAIL_CACHE_EVENTS: int(0).default(ConfigDefaults.tailCacheEvents),
+});
+
+export class ConfigError extends Error {
+  override readonly name = 'ConfigError';
+}
+
+/** Reads the environment; throws a ConfigError whose message names each bad variable. */
+export function configFromEnv(env: Record<string, string | undefined> = process.env): ServerConfig {
+  const present = Object.fromEntries(Object.entries(env).filter(([, v]) => v !== undefined && v !== ''));
+  const parsed = EnvSchema.safeParse(present);
+  if (!parsed.success) {
+    const lines = parsed.error.issues.map((issue) => {
+      const name = String(issue.path[0] ?? '?');
+      return `${name}=${JSON.stringify(present[name] ?? '')}: ${issue.message}`;
+    });
+    throw new ConfigError(`Invalid configuration:\n  ${lines.join('\n  ')}`);
+  }
+  const e = parsed.data;
+  return {
+    port: e.PORT,
+    host: e.HOST,
+    databaseUrl: e.DATABASE_URL,
+    databaseSchema: e.RUNLOG_DB_SCHEMA,
+    dataDir: e.RUNLOG_DATA_DIR,
+    adminToken: e.RUNLOG_ADMIN_TOKEN,
+    secret: e.RUNLOG_SECRET,
+    logLevel: e.RUNLOG_LOG_LEVEL,
+    tokenTtlSeconds: e.RUNLOG_TOKEN_TTL,
+    limits: {
+      ...LimitDefaults,
+      maxBatchEvents: e.RUNLOG_MAX_BATCH_EVENTS,
+      maxBodyBytes: e.RUNLOG_MAX_BODY_BYTES,
+      maxEventDataBytes: e.RUNLOG_MAX_EVENT_BYTES,
+      maxEventDataDepth: e.RUNLOG_MAX_EVENT_DEPTH,
+      maxGapWindow: e.RUNLOG_MAX_GAP,
+    },
+    commitQueueMax: e.RUNLOG_COMMIT_QUEUE_MAX,
+    commitGroupMaxEvents: e.RUNLOG_COMMIT_GROUP_MAX_EVENTS,
+    pingIntervalMs: e.RUNLOG_PING_INTERVAL_MS,
+    tailCacheEvents: e.RUNLOG_TAIL_CACHE_EVENTS,
+  };
+}
+
+/** The defaults with some fields replaced: how tests and embedders build a config. */
+export function configWith(overrides: Partial<ServerConfig> = {}): ServerConfig {
+  return { ...configFromEnv({}), ...overrides, limits: { ...LimitDefaults, ...overrides.limits } };
+}

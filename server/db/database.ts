@@ -1,0 +1,190 @@
+// Opens the database: embedded PGlite in the data directory by default, PostgreSQL when a
+// connection string is given. Both are the same SQL behind one Kysely instance.
+import { mkdir } from 'node:fs/promises';
+import path from 'node:path';
+import { PGlite } from '@electric-sql/pglite';
+import { Kysely, PostgresDialect, sql } from 'kysely';
+import pg from 'pg';
+import { migrateToLatest } from './migrations.js';
+import { PGlitePool } from './pglite-pool.js';
+import type { DatabaseSchema } from './schema.js';
+
+const INT8_OID = 20;
+/** int8 as a JS number: seqs are ≤ 2^53−1 by contract, so nothing is lost. */
+const parseInt8 = (value: string) => Number(value);
+
+export type NotificationHandler = (payload: string) => void;
+
+export interface Database {
+  readonly kind: 'pglite' | 'postgres';
+  readonly db: Kysely<DatabaseSchema>;
+  /**
+   * Subscribes to a PostgreSQL NOTIFY channel across instances; `onReconnect` fires when the
+   * listening connection was lost and came back, since notifications may have been missed.
+   * PGlite is one process, so there it is a no-op.
+   */
+  listen(channel: string, onNotify: NotificationHandler, onReconnect: () => void): Promise<() => Promise<void>>;
+  /** Sends one NOTIFY (PostgreSQL only). */
+  notify(channel: string, payload: string): Promise<void>;
+  /** Resolves when the database answers a trivial query. */
+  ping(): Promise<void>;
+  close(): Promise<void>;
+}
+
+export interface DatabaseOptions {
+  readonly databaseUrl: string | undefined;
+  readonly databaseSchema: string;
+  /** PGlite's directory, or `memory://` for a throwaway database. */
+  readonly dataDir: string;
+  /** Milliseconds a PostgreSQL query or connect may take before it counts as unreachable. */
+  readonly queryTimeoutMs?: number;
+}
+
+export async function openDatabase(options: DatabaseOptions): Promise<Database> {
+  const database = options.databaseUrl ? await openPostgres(options.databaseUrl, options) : await openPglite(options.dataDir);
+  try {
+    if (database.kind === 'postgres' && options.databaseSchema !== 'public') {
+      await sql`CREATE SCHEMA IF NOT EXISTS ${sql.id(options.databaseSchema)}`.execute(database.db);
+    }
+    await migrateToLatest(database.db as Kysely<unknown>, database.kind === 'postgres' ? options.databaseSchema : 'public');
+  } catch (error) {
+    await database.close();
+    throw error;
+  }
+  return database;
+}
+
+async function openPglite(dataDir: string): Promise<Database> {
+  const inMemory = dataDir.startsWith('memory://');
+  if (!inMemory) await mkdir(dataDir, { recursive: true });
+  // Strict durability (no relaxedDurability): an acked event must survive kill -9.
+  const pglite = await PGlite.create(inMemory ? dataDir : path.join(dataDir, 'pglite'), {
+    parsers: { [INT8_OID]: parseInt8 },
+  });
+  const pool = new PGlitePool(pglite);
+  const db = new Kysely<DatabaseSchema>({ dialect: new PostgresDialect({ pool }) });
+  return {
+    kind: 'pglite',
+    db,
+    listen: async () => async () => {},
+    notify: async () => {},
+    ping: async () => {
+      await sql`SELECT 1`.execute(db);
+    },
+    close: async () => {
+      await db.destroy();
+      await pglite.close();
+    },
+  };
+}
+
+async function openPostgres(connectionString: string, options: DatabaseOptions): Promise<Database> {
+  const timeoutMs = options.queryTimeoutMs ?? 10_000;
+  const clientConfig: pg.ClientConfig = {
+    connectionString,
+    connectionTimeoutMillis: timeoutMs,
+    query_timeout: timeoutMs,
+    options: `-c search_path=${options.databaseSchema}`,
+    types: { getTypeParser: ((oid: number, format?: string) => (oid === INT8_OID ? parseInt8 : pg.types.getTypeParser(oid, format as 'text'))) as typeof pg.types.getTypeParser },
+  };
+  const pool = new pg.Pool({ ...clientConfig, max: 10, idleTimeoutMillis: 30_000 });
+  // An idle client losing its connection must not crash the process; the next query reports it.
+  pool.on('error', () => {});
+  const db = new Kysely<DatabaseSchema>({ dialect: new PostgresDialect({ pool }) });
+  const listeners = new Set<PostgresListener>();
+  return {
+    kind: 'postgres',
+    db,
+    async listen(channel, onNotify, onReconnect) {
+      const listener = new PostgresListener(clientConfig, channel, onNotify, onReconnect);
+      listeners.add(listener);
+      await listener.start();
+      return async () => {
+        listeners.delete(listener);
+        await listener.stop();
+      };
+    },
+    notify: async (channel, payload) => {
+      await sql`SELECT pg_notify(${channel}, ${payload})`.execute(db);
+    },
+    ping: async () => {
+      await sql`SELECT 1`.execute(db);
+    },
+    close: async () => {
+      await Promise.all([...listeners].map((l) => l.stop()));
+      await db.destroy();
+    },
+  };
+}
+
+/** One dedicated connection running LISTEN, re-established with backoff when it drops. */
+class PostgresListener {
+  readonly #config: pg.ClientConfig;
+  readonly #channel: string;
+  readonly #onNotify: NotificationHandler;
+  readonly #onReconnect: () => void;
+  #client: pg.Client | undefined;
+  #stopped = false;
+  #retryTimer: NodeJS.Timeout | undefined;
+  #attempt = 0;
+
+  constructor(config: pg.ClientConfig, channel: string, onNotify: NotificationHandler, onReconnect: () => void) {
+    this.#config = config;
+    this.#channel = channel;
+    this.#onNotify = onNotify;
+    this.#onReconnect = onReconnect;
+  }
+
+  async start(): Promise<void> {
+    await this.#connect();
+  }
+
+  async #connect(): Promise<void> {
+    const client = new pg.Client({ ...this.#config, query_timeout: undefined });
+    client.on('notification', (message) => {
+      if (message.channel === this.#channel && message.payload !== undefined) this.#onNotify(message.payload);
+    });
+    client.on('error', () => this.#scheduleReconnect(client));
+    client.on('end', () => this.#scheduleReconnect(client));
+    await client.connect();
+    await client.query(`LISTEN ${pg.escapeIdentifier(this.#channel)}`);
+    this.#client = client;
+    this.#attempt = 0;
+  }
+
+  #scheduleReconnect(client: pg.Client): void {
+    if (this.#stopped || this.#client !== client) return;
+    this.#client = undefined;
+    client.end().catch(() => {});
+    const delayMs = Math.min(5000, 100 * 2 ** this.#attempt++) * Math.random();
+    this.#retryTimer = setTimeout(() => {
+      this.#connect().then(
+        () => this.#onReconnect(),
+        () => {
+          this.#client = client; // lets #scheduleReconnect proceed for this failed attempt
+          this.#scheduleReconnect(client);
+        },
+      );
+    }, delayMs);
+  }
+
+  async stop(): Promise<void> {
+    this.#stopped = true;
+    clearTimeout(this.#retryTimer);
+    const client = this.#client;
+    this.#client = undefined;
+    await client?.end().catch(() => {});
+  }
+}
+
+/** True when an error means the database could not be reached, as opposed to a bug. */
+export function isDatabaseUnreachable(error: unknown): boolean {
+  const e = error as { code?: unknown; message?: unknown } | undefined;
+  const code = typeof e?.code === 'string' ? e.code : '';
+  const message = typeof e?.message === 'string' ? e.message : '';
+  if (/^(08|53|57P0[1-3])/.test(code)) return true; // connection exception, resources, shutdown
+  if (['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'ENOTFOUND', 'EHOSTUNREACH'].includes(code)) return true;
+  return /Connection terminated|timeout exceeded when trying to connect|Query read timeout|connection is closed|Client has encountered a connection error|Cannot use a pool after calling end/i.test(
+    message,
+  );
+}

@@ -1,0 +1,29 @@
+// What every route can reach: the engine, auth, config and metrics, and the per-request values
+// the middleware sets.
+import type { Context } from 'hono';
+import type { Logger } from 'pino';
+import type { Principal, TokenSigner } from '../auth/tokens.js';
+import type { ServerConfig } from '../config.js';
+import type { Database } from '../db/database.js';
+import type { LogEngine } from '../log/log-engine.js';
+import type { Metrics } from '../metrics.js';
+
+export interface AppDeps {
+  readonly config: ServerConfig;
+  readonly database: Database;
+  readonly engine: LogEngine;
+  readonly signer: TokenSigner;
+  readonly metrics: Metrics;
+  readonly logger: Logger;
+  /** Set while the server shuts down: streams end, appends answer 503. */
+  readonly shutdownSignal: AbortSignal;
+}
+
+export interface AppEnv {
+  Variables: {
+    principal: Principal;
+    requestId: string;
+  };
+}
+
+export type AppContext = Context<AppEnv>;

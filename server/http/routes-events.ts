@@ -1,0 +1,75 @@
+// A build's log over JSON (PROTOCOL §Append, §Read the log: JSON and State).
+import type { Hono } from 'hono';
+import { Headers as H } from '../../protocol/headers.js';
+import { initialBuildState, reduceEvents, type ReducerEvent } from '../../protocol/build-state.js';
+import { ReadDefaults } from '../../protocol/limits.js';
+import { assertGeneration, authorize, generationOf } from '../auth/permissions.js';
+import { ProblemError } from '../errors.js';
+import { BuildCursor } from '../log/build-cursor.js';
+import type { AppDeps, AppEnv } from './app-env.js';
+import { parseAppendBody } from './append-input.js';
+import { afterParam, buildIdParam, integerParam, readJsonBody, secondsParam } from './request-input.js';
+
+/** Events folded per read while computing `/state`. */
+const STATE_READ_CHUNK = 10_000;
+
+export function registerEventRoutes(app: Hono<AppEnv>, deps: AppDeps): void {
+  const { engine, config, metrics } = deps;
+
+  app.post('/v1/builds/:buildId/events', async (c) => {
+    const principal = c.get('principal');
+    authorize(principal, 'append', c.req.param('buildId'));
+    const buildId = buildIdParam(c);
+    try {
+      const batch = parseAppendBody(await readJsonBody(c, config.limits.maxBodyBytes), config.limits);
+      const response = await engine.append(buildId, batch, generationOf(principal));
+      metrics.appendRequests.inc({ outcome: 'ok' });
+      return c.json(response);
+    } catch (error) {
+      if (error instanceof ProblemError) metrics.appendRequests.inc({ outcome: error.code });
+      throw error;
+    }
+  });
+
+  app.get('/v1/builds/:buildId/events', async (c) => {
+    const principal = c.get('principal');
+    authorize(principal, 'read', c.req.param('buildId'));
+    const buildId = buildIdParam(c);
+    const after = afterParam(c);
+    const limit = integerParam(c, 'limit', 1, config.limits.maxReadLimit, ReadDefaults.limit);
+    const waitSeconds = secondsParam(c, 'wait', config.limits.maxWaitSeconds);
+    const cursor = await BuildCursor.open(engine, buildId, after);
+    metrics.longPollsWaiting.inc();
+    try {
+      assertGeneration(principal, cursor.generation);
+      const step = await cursor.next(limit, waitSeconds * 1000, c.req.raw.signal);
+      const records = step.kind === 'events' ? step.records : [];
+      const body = `{"events":[${records.map((r) => r.json).join(',')}],"ack":${cursor.ack},"final":${cursor.final ?? 'null'},"next":${records.at(-1)?.seq ?? after}}`;
+      return c.body(body, 200, { [H.contentType]: 'application/json' });
+    } finally {
+      metrics.longPollsWaiting.dec();
+      cursor.close();
+    }
+  });
+
+  app.get('/v1/builds/:buildId/state', async (c) => {
+    const principal = c.get('principal');
+    authorize(principal, 'read', c.req.param('buildId'));
+    const buildId = buildIdParam(c);
+    const build = await engine.getBuild(buildId);
+    assertGeneration(principal, build.generation);
+    const etag = `"${build.ack}"`;
+    if (c.req.header('if-none-match') === etag) return c.body(null, 304, { [H.etag]: etag });
+    let state = initialBuildState();
+    for (let after = 0; after < build.ack; ) {
+      const records = await engine.read(buildId, after, build.ack, STATE_READ_CHUNK);
+      if (records.length === 0) break;
+      state = reduceEvents(
+        state,
+        records.map((r) => JSON.parse(r.json) as ReducerEvent),
+      );
+      after = records.at(-1)!.seq;
+    }
+    return c.json({ seq: build.ack, state }, 200, { [H.etag]: etag });
+  });
+}

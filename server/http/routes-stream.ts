@@ -1,0 +1,69 @@
+// A build's log as Server-Sent Events (PROTOCOL §SSE): resume by Last-Event-ID or ?after,
+// each event ≤ ack exactly once in seq order, `: ping` when idle, `event: end` after final.
+import type { Hono } from 'hono';
+import { Headers as H } from '../../protocol/headers.js';
+import { MAX_SEQ } from '../../protocol/limits.js';
+import { assertGeneration, authorize } from '../auth/permissions.js';
+import { BuildCursor } from '../log/build-cursor.js';
+import type { AppDeps, AppEnv } from './app-env.js';
+import { afterParam, buildIdParam, parseBoundedInteger } from './request-input.js';
+import { PING_FRAME, dataFrame, sseResponse } from './sse.js';
+
+/** Events written per pull: bounds one step's memory while keeping frames batched. */
+const STREAM_CHUNK_EVENTS = 500;
+
+export function registerStreamRoutes(app: Hono<AppEnv>, deps: AppDeps): void {
+  const { engine, config, metrics } = deps;
+
+  app.get('/v1/builds/:buildId/stream', async (c) => {
+    const principal = c.get('principal');
+    authorize(principal, 'read', c.req.param('buildId'));
+    const buildId = buildIdParam(c);
+    const lastEventId = c.req.header(H.lastEventId);
+    // The header wins: it is what EventSource sends on its own reconnects (PROTOCOL §SSE).
+    const after = lastEventId !== undefined ? parseBoundedInteger(lastEventId.trim(), H.lastEventId, 0, MAX_SEQ) : afterParam(c);
+    const cursor = await BuildCursor.open(engine, buildId, after);
+    try {
+      assertGeneration(principal, cursor.generation);
+    } catch (error) {
+      cursor.close();
+      throw error;
+    }
+    if (cursor.complete && after >= cursor.ack) {
+      cursor.close();
+      return c.body(null, 204);
+    }
+    metrics.streamsOpen.inc();
+    let ended = false;
+    const endFrame = () => {
+      ended = true;
+      return dataFrame(JSON.stringify({ final: cursor.final }), undefined, 'end');
+    };
+    return sseResponse(
+      async (signal) => {
+        if (ended) return null;
+        const step = await cursor.next(STREAM_CHUNK_EVENTS, config.pingIntervalMs, signal);
+        switch (step.kind) {
+          case 'events': {
+            let chunk = '';
+            for (const record of step.records) chunk += dataFrame(record.json, record.seq);
+            return cursor.complete && cursor.lastSent === cursor.final ? chunk + endFrame() : chunk;
+          }
+          case 'complete':
+            return endFrame();
+          case 'idle':
+            return signal.aborted ? null : PING_FRAME;
+          case 'deleted':
+            return null;
+        }
+      },
+      {
+        shutdown: deps.shutdownSignal,
+        onClose: () => {
+          cursor.close();
+          metrics.streamsOpen.dec();
+        },
+      },
+    );
+  });
+}

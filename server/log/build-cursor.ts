@@ -1,0 +1,128 @@
+// A reader's position in one build's log (ARCHITECTURE §Cursor). It remembers what it sent,
+// learns the ack from hub notices (no query per commit), and pulls `(lastSent, ack]` when the
+// caller is ready for more — a pull cursor, never a queue of pushed events, so a slow reader
+// costs the server no memory. SSE streams and long-polls both read through it.
+import { buildNotFound } from '../errors.js';
+import { Waker } from './waker.js';
+import type { EventRecord } from './event-json.js';
+import type { HubNotice } from './hub.js';
+import type { LogEngine } from './log-engine.js';
+
+export type CursorStep =
+  | { readonly kind: 'events'; readonly records: readonly EventRecord[] }
+  /** Nothing new within the wait. */
+  | { readonly kind: 'idle' }
+  /** The cursor is at or past the final event of a complete build. */
+  | { readonly kind: 'complete' }
+  | { readonly kind: 'deleted' };
+
+export class BuildCursor {
+  readonly buildId: string;
+  #lastSent: number;
+  #ack: number;
+  #final: number | null;
+  #generation = '';
+  #deleted = false;
+  /** Set when notices may have been missed: the next step re-reads the build. */
+  #stale = false;
+  readonly #waker = new Waker();
+  readonly #engine: LogEngine;
+  readonly #unsubscribe: () => void;
+
+  private constructor(engine: LogEngine, buildId: string, after: number) {
+    this.#engine = engine;
+    this.buildId = buildId;
+    this.#lastSent = after;
+    this.#ack = 0;
+    this.#final = null;
+    this.#unsubscribe = engine.hub.subscribe(buildId, (notice) => this.#onNotice(notice));
+  }
+
+  /** Subscribes first, then reads the build, so no commit slips between the two. Throws 404. */
+  static async open(engine: LogEngine, buildId: string, after: number): Promise<BuildCursor> {
+    const cursor = new BuildCursor(engine, buildId, after);
+    try {
+      await cursor.#refresh();
+      if (cursor.#deleted) throw buildNotFound(buildId);
+    } catch (error) {
+      cursor.close();
+      throw error;
+    }
+    return cursor;
+  }
+
+  get lastSent(): number {
+    return this.#lastSent;
+  }
+  get ack(): number {
+    return this.#ack;
+  }
+  get final(): number | null {
+    return this.#final;
+  }
+  /** The build's generation, for checking a build-bound token (PROTOCOL §Auth). */
+  get generation(): string {
+    return this.#generation;
+  }
+  get complete(): boolean {
+    return this.#final !== null && this.#ack === this.#final;
+  }
+
+  /**
+   * The next events after `lastSent` (at most `limit`), waiting up to `waitMs` for some to
+   * commit. Advances `lastSent` past what it returns.
+   */
+  async next(limit: number, waitMs: number, signal?: AbortSignal): Promise<CursorStep> {
+    if (this.#stale) await this.#refresh();
+    if (this.#ack <= this.#lastSent && !this.#deleted && !this.complete && waitMs > 0 && !signal?.aborted) {
+      await this.#waker.sleep(waitMs, signal);
+      // A quiet stretch re-reads the build: insurance against a notice lost between instances.
+      if (this.#stale || (this.#ack <= this.#lastSent && !signal?.aborted)) await this.#refresh();
+    }
+    if (this.#deleted) return { kind: 'deleted' };
+    if (this.#ack > this.#lastSent) {
+      const records = await this.#engine.read(this.buildId, this.#lastSent, this.#ack, limit);
+      const last = records.at(-1);
+      if (last) {
+        this.#lastSent = last.seq;
+        return { kind: 'events', records };
+      }
+    }
+    if (this.complete && this.#lastSent >= this.#ack) return { kind: 'complete' };
+    return { kind: 'idle' };
+  }
+
+  close(): void {
+    this.#unsubscribe();
+    this.#waker.wake();
+  }
+
+  async #refresh(): Promise<void> {
+    this.#stale = false;
+    const build = await this.#engine.store.getBuild(this.buildId);
+    if (!build) {
+      this.#deleted = true;
+      return;
+    }
+    this.#generation = build.generation;
+    // Never move backwards: a notice may already have brought a newer ack than this read.
+    if (build.ack >= this.#ack) {
+      this.#ack = build.ack;
+      this.#final = build.final;
+    }
+  }
+
+  #onNotice(notice: HubNotice): void {
+    if (notice.kind === 'advanced' && notice.ack >= this.#ack) {
+      this.#ack = notice.ack;
+      this.#final = notice.final;
+    } else if (notice.kind === 'deleted') {
+      this.#deleted = true;
+    } else if (notice.kind === 'resync') {
+      this.#stale = true;
+    } else {
+      return;
+    }
+    this.#waker.wake();
+  }
+}

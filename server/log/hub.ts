@@ -1,0 +1,81 @@
+// Wakes readers when a build changes (ARCHITECTURE §Hub): local listeners at once, other
+// instances through PostgreSQL LISTEN/NOTIFY. Listeners get notices, never events: each reader
+// pulls what it needs from the log, so a slow reader holds no queue here.
+import type { Database } from '../db/database.js';
+import { HUB_CHANNEL, decodeHubMessage, encodeHubMessage, type HubMessage } from './hub-message.js';
+
+/** `resync`: notices may have been missed (the LISTEN connection dropped); re-read the log. */
+export type HubNotice = HubMessage | { readonly kind: 'resync' };
+export type HubListener = (notice: HubNotice) => void;
+
+export class Hub {
+  readonly #byBuild = new Map<string, Set<HubListener>>();
+  readonly #everything = new Set<HubListener>();
+  readonly #origin: string;
+  #unlisten: (() => Promise<void>) | undefined;
+
+  constructor(origin: string) {
+    this.#origin = origin;
+  }
+
+  /** Starts receiving other instances' messages (no-op on PGlite). */
+  async connect(database: Database): Promise<void> {
+    this.#unlisten = await database.listen(
+      HUB_CHANNEL,
+      (payload) => {
+        const decoded = decodeHubMessage(payload);
+        if (decoded && decoded.origin !== this.#origin) this.#deliver(decoded.message);
+      },
+      () => this.#deliverToAll({ kind: 'resync' }),
+    );
+  }
+
+  async disconnect(): Promise<void> {
+    await this.#unlisten?.();
+    this.#unlisten = undefined;
+  }
+
+  /** The payload other instances receive for a message this instance publishes. */
+  encode(message: HubMessage): string {
+    return encodeHubMessage(message, this.#origin);
+  }
+
+  /** Delivers a message that happened on this instance to local listeners. */
+  publish(message: HubMessage): void {
+    this.#deliver(message);
+  }
+
+  /** Listens to one build; returns the unsubscribe function. */
+  subscribe(buildId: string, listener: HubListener): () => void {
+    let set = this.#byBuild.get(buildId);
+    if (!set) this.#byBuild.set(buildId, (set = new Set()));
+    set.add(listener);
+    return () => {
+      set.delete(listener);
+      if (set.size === 0 && this.#byBuild.get(buildId) === set) this.#byBuild.delete(buildId);
+    };
+  }
+
+  /** Listens to every build (the watched build list). */
+  subscribeAll(listener: HubListener): () => void {
+    this.#everything.add(listener);
+    return () => this.#everything.delete(listener);
+  }
+
+  /** Listener count, for metrics and leak tests. */
+  listenerCount(): number {
+    let n = this.#everything.size;
+    for (const set of this.#byBuild.values()) n += set.size;
+    return n;
+  }
+
+  #deliver(message: HubMessage): void {
+    for (const listener of [...(this.#byBuild.get(message.buildId) ?? [])]) listener(message);
+    for (const listener of [...this.#everything]) listener(message);
+  }
+
+  #deliverToAll(notice: HubNotice): void {
+    for (const set of [...this.#byBuild.values()]) for (const listener of [...set]) listener(notice);
+    for (const listener of [...this.#everything]) listener(notice);
+  }
+}

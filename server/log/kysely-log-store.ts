@@ -1,0 +1,178 @@
+// LogStore over kysely: the SQL of PROTOCOL §Append and §Read, the same for PGlite and PostgreSQL.
+import { sql, type Kysely, type Selectable, type Transaction } from 'kysely';
+import type { BuildsTable, DatabaseSchema } from '../db/schema.js';
+import { ProblemError, buildNotFound } from '../errors.js';
+import { HUB_CHANNEL, encodeHubMessage } from './hub-message.js';
+import { applyBatch, type BuildWriteState, type StoredEvent } from './append-plan.js';
+import type { BuildAdvance, BuildRecord, CommitOutcome, CreateBuildInput, LogStore, PendingAppend } from './log-store.js';
+
+/** Rows per INSERT statement: 6 parameters a row stays under PostgreSQL's 65 535. */
+const INSERT_CHUNK_ROWS = 5000;
+
+export interface KyselyLogStoreOptions {
+  readonly maxGapWindow: number;
+  /** Tells other instances of each commit, inside its transaction (PostgreSQL only). */
+  readonly notifyOrigin: string | undefined;
+}
+
+export class KyselyLogStore implements LogStore {
+  readonly #db: Kysely<DatabaseSchema>;
+  readonly #options: KyselyLogStoreOptions;
+
+  constructor(db: Kysely<DatabaseSchema>, options: KyselyLogStoreOptions) {
+    this.#db = db;
+    this.#options = options;
+  }
+
+  async createBuild(input: CreateBuildInput): Promise<{ build: BuildRecord; created: boolean }> {
+    const inserted = await this.#db
+      .insertInto('builds')
+      .values({ build_id: input.buildId, generation: input.generation, meta: JSON.stringify(input.meta) })
+      .onConflict((oc) => oc.column('build_id').doNothing())
+      .returningAll()
+      .executeTakeFirst();
+    if (inserted) return { build: toBuildRecord(inserted), created: true };
+    const existing = await this.getBuild(input.buildId);
+    // Deleted between the two statements: the caller may simply retry.
+    if (!existing) throw buildNotFound(input.buildId);
+    return { build: existing, created: false };
+  }
+
+  async getBuild(buildId: string): Promise<BuildRecord | undefined> {
+    const row = await this.#db.selectFrom('builds').selectAll().where('build_id', '=', buildId).executeTakeFirst();
+    return row && toBuildRecord(row);
+  }
+
+  async listBuilds(limit: number, beforeOrder: number | undefined): Promise<BuildRecord[]> {
+    let query = this.#db.selectFrom('builds').selectAll().orderBy('list_order', 'desc').limit(limit);
+    if (beforeOrder !== undefined) query = query.where('list_order', '<', beforeOrder);
+    return (await query.execute()).map(toBuildRecord);
+  }
+
+  async deleteBuild(buildId: string): Promise<boolean> {
+    const result = await this.#db.deleteFrom('builds').where('build_id', '=', buildId).executeTakeFirst();
+    return Number(result.numDeletedRows) > 0;
+  }
+
+  async readEvents(buildId: string, after: number, upTo: number, limit: number): Promise<StoredEvent[]> {
+    if (upTo <= after || limit <= 0) return [];
+    const rows = await this.#db
+      .selectFrom('events')
+      .select(['seq', 'type', 'data', 'time', 'received_at'])
+      .where('build_id', '=', buildId)
+      .where('seq', '>', after)
+      .where('seq', '<=', upTo)
+      .orderBy('seq')
+      .limit(limit)
+      .execute();
+    return rows.map((r) => ({ seq: r.seq, type: r.type, data: r.data, time: r.time, receivedAt: r.received_at }));
+  }
+
+  async commit(appends: readonly PendingAppend[], receivedAt: Date): Promise<CommitOutcome> {
+    return this.#db.transaction().execute(async (trx) => {
+      const states = await this.#lockBuilds(trx, appends);
+      const results = appends.map((append) => {
+        const state = states.get(append.buildId);
+        if (!state) return { ok: false as const, problem: buildNotFound(append.buildId) };
+        if (append.generation !== undefined && append.generation !== state.generation) {
+          return { ok: false as const, problem: new ProblemError('unauthorized', 'The token was issued for an earlier build with this id.') };
+        }
+        return applyBatch(state.write, append.batch, receivedAt, this.#options.maxGapWindow);
+      });
+      const advances = await this.#write(trx, [...states.values()].map((s) => s.write));
+      return { results, advances };
+    });
+  }
+
+  /** Locks every build of the group in id order (no deadlock between instances) and loads its state. */
+  async #lockBuilds(trx: Transaction<DatabaseSchema>, appends: readonly PendingAppend[]) {
+    const ids = [...new Set(appends.map((a) => a.buildId))].sort();
+    const rows = await trx.selectFrom('builds').selectAll().where('build_id', 'in', ids).orderBy('build_id').forUpdate().execute();
+    const states = new Map<string, { generation: string; write: BuildWriteState }>();
+    for (const row of rows) {
+      const write: BuildWriteState = {
+        buildId: row.build_id,
+        ack: row.ack,
+        final: row.final,
+        epoch: row.epoch,
+        digest: row.digest,
+        maxSeq: row.max_seq,
+        lastEventAt: row.last_event_at,
+        stored: new Map(),
+        discardAbove: null,
+        inserts: [],
+        newlyAcked: [],
+      };
+      const batches = appends.filter((a) => a.buildId === row.build_id).map((a) => a.batch);
+      const lo = Math.min(...batches.map((b) => b.from));
+      const hi = Math.max(...batches.map((b) => b.from + b.events.length - 1));
+      // Fast path, the live edge: nothing stored above the ack and the batches start past it.
+      if (row.max_seq > row.ack || lo <= row.max_seq) {
+        const stored = await trx
+          .selectFrom('events')
+          .select(['seq', 'type', 'data', 'time', 'received_at'])
+          .where('build_id', '=', row.build_id)
+          .where((eb) => eb.or([eb.and([eb('seq', '>=', lo), eb('seq', '<=', hi)]), eb('seq', '>', row.ack)]))
+          .execute();
+        for (const r of stored) write.stored.set(r.seq, { seq: r.seq, type: r.type, data: r.data, time: r.time, receivedAt: r.received_at });
+      }
+      states.set(row.build_id, { generation: row.generation, write });
+    }
+    return states;
+  }
+
+  async #write(trx: Transaction<DatabaseSchema>, states: BuildWriteState[]): Promise<BuildAdvance[]> {
+    const advances: BuildAdvance[] = [];
+    for (const state of states) {
+      if (state.discardAbove !== null) {
+        await trx.deleteFrom('events').where('build_id', '=', state.buildId).where('seq', '>', state.discardAbove).execute();
+      }
+    }
+    const rows = states.flatMap((s) =>
+      s.inserts.map((e) => ({ build_id: s.buildId, seq: e.seq, type: e.type, data: e.data, time: e.time, received_at: e.receivedAt })),
+    );
+    for (let i = 0; i < rows.length; i += INSERT_CHUNK_ROWS) {
+      await trx.insertInto('events').values(rows.slice(i, i + INSERT_CHUNK_ROWS)).execute();
+    }
+    for (const state of states) {
+      if (state.inserts.length === 0 && state.discardAbove === null && state.newlyAcked.length === 0) continue;
+      await trx
+        .updateTable('builds')
+        .set({
+          ack: state.ack,
+          final: state.final,
+          epoch: state.epoch,
+          digest: state.digest,
+          last_event_at: state.lastEventAt,
+          max_seq: state.maxSeq,
+        })
+        .where('build_id', '=', state.buildId)
+        .execute();
+      if (state.newlyAcked.length > 0 || state.discardAbove !== null) {
+        advances.push({ buildId: state.buildId, ack: state.ack, final: state.final, events: state.newlyAcked, lastEventAt: state.lastEventAt });
+      }
+    }
+    const origin = this.#options.notifyOrigin;
+    if (origin !== undefined && advances.length > 0) {
+      // NOTIFY inside the transaction is delivered at commit, never for a rolled-back group.
+      const payloads = advances.map((a) => encodeHubMessage({ kind: 'advanced', buildId: a.buildId, ack: a.ack, final: a.final }, origin));
+      await sql`SELECT pg_notify(${HUB_CHANNEL}, p) FROM unnest(${payloads}::text[]) AS p`.execute(trx);
+    }
+    return advances;
+  }
+}
+
+function toBuildRecord(row: Selectable<BuildsTable>): BuildRecord {
+  return {
+    buildId: row.build_id,
+    generation: row.generation,
+    meta: JSON.parse(row.meta) as Record<string, unknown>,
+    createdAt: row.created_at,
+    listOrder: row.list_order,
+    ack: row.ack,
+    final: row.final,
+    epoch: row.epoch,
+    digest: row.digest,
+    lastEventAt: row.last_event_at,
+  };
+}

@@ -1,0 +1,97 @@
+// The log engine's front: appends go through group commit; reads come from the tail cache or
+// the store; readers wait on the hub. Routes talk to this and nothing below it.
+import type { AppendResponse } from '../../protocol/schemas.js';
+import type { Database } from '../db/database.js';
+import { buildNotFound } from '../errors.js';
+import { toEventRecord, type EventRecord } from './event-json.js';
+import { GroupCommitter } from './group-commit.js';
+import type { Hub } from './hub.js';
+import { HUB_CHANNEL } from './hub-message.js';
+import type { AppendBatch } from './append-plan.js';
+import type { BuildAdvance, BuildRecord, LogStore } from './log-store.js';
+import { TailCache } from './tail-cache.js';
+
+export interface LogEngineOptions {
+  readonly commitQueueMax: number;
+  readonly commitGroupMaxEvents: number;
+  readonly tailCacheEvents: number;
+  readonly onGroup?: (appends: number, events: number, durationMs: number) => void;
+}
+
+export class LogEngine {
+  readonly store: LogStore;
+  readonly hub: Hub;
+  readonly #database: Database;
+  readonly #committer: GroupCommitter;
+  readonly #tail: TailCache;
+
+  constructor(database: Database, store: LogStore, hub: Hub, options: LogEngineOptions) {
+    this.#database = database;
+    this.store = store;
+    this.hub = hub;
+    this.#tail = new TailCache(options.tailCacheEvents);
+    this.#committer = new GroupCommitter(store, {
+      maxQueued: options.commitQueueMax,
+      maxGroupEvents: options.commitGroupMaxEvents,
+      onCommitted: (advances) => this.#onCommitted(advances),
+      ...(options.onGroup ? { onGroup: options.onGroup } : {}),
+    });
+  }
+
+  get commitQueueLength(): number {
+    return this.#committer.queued;
+  }
+
+  append(buildId: string, batch: AppendBatch, generation: string | undefined): Promise<AppendResponse> {
+    return this.#committer.submit({ buildId, batch, generation });
+  }
+
+  async getBuild(buildId: string): Promise<BuildRecord> {
+    const build = await this.store.getBuild(buildId);
+    if (!build) throw buildNotFound(buildId);
+    return build;
+  }
+
+  /** Committed events with `after < seq ≤ upTo`, ascending, at most `limit`. */
+  async read(buildId: string, after: number, upTo: number, limit: number): Promise<EventRecord[]> {
+    const cached = this.#tail.read(buildId, after, upTo, limit);
+    if (cached && (cached.length === limit || cached.at(-1)?.seq === upTo || upTo <= after)) return cached;
+    return (await this.store.readEvents(buildId, after, upTo, limit)).map(toEventRecord);
+  }
+
+  async deleteBuild(buildId: string): Promise<void> {
+    if (!(await this.store.deleteBuild(buildId))) throw buildNotFound(buildId);
+    this.#tail.drop(buildId);
+    await this.#announce({ kind: 'deleted', buildId });
+  }
+
+  /** Tells local and remote listeners that a build was created. */
+  async announceCreated(buildId: string): Promise<void> {
+    await this.#announce({ kind: 'created', buildId });
+  }
+
+  /** Refuses new appends and waits until every queued one is committed and answered. */
+  async drain(): Promise<void> {
+    await this.#committer.close();
+  }
+
+  async #announce(message: { kind: 'created' | 'deleted'; buildId: string }): Promise<void> {
+    this.hub.publish(message);
+    if (this.#database.kind === 'postgres') {
+      await this.#database.notify(HUB_CHANNEL, this.hub.encode(message)).catch(() => {
+        // Best effort: other instances' list watchers resync on reconnect anyway.
+      });
+    }
+  }
+
+  #onCommitted(advances: readonly BuildAdvance[]): void {
+    for (const advance of advances) {
+      this.#tail.append(advance.buildId, advance.events.map(toEventRecord));
+      this.hub.publish({ kind: 'advanced', buildId: advance.buildId, ack: advance.ack, final: advance.final });
+    }
+  }
+}
+
+export function isComplete(build: Pick<BuildRecord, 'ack' | 'final'>): boolean {
+  return build.final !== null && build.ack === build.final;
+}

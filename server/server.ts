@@ -1,0 +1,93 @@
+// Starts and stops one runlog server: database, engine, HTTP listener. `main.ts` calls it for
+// `npm start`; tests call it to get a real server on port 0.
+import { randomUUID } from 'node:crypto';
+import type { AddressInfo } from 'node:net';
+import { serve, type ServerType } from '@hono/node-server';
+import type { Hono } from 'hono';
+import { pino, type Logger } from 'pino';
+import { loadSecrets } from './auth/secrets.js';
+import { TokenSigner } from './auth/tokens.js';
+import type { ServerConfig } from './config.js';
+import { createApp } from './app.js';
+import { openDatabase, type Database } from './db/database.js';
+import type { AppEnv } from './http/app-env.js';
+import { Hub } from './log/hub.js';
+import { KyselyLogStore } from './log/kysely-log-store.js';
+import { LogEngine } from './log/log-engine.js';
+import { Metrics } from './metrics.js';
+
+export interface RunningServer {
+  readonly url: string;
+  readonly port: number;
+  readonly adminToken: string;
+  /** Where the admin token was generated to on this start, if it was. */
+  readonly generatedAdminTokenFile: string | undefined;
+  readonly signer: TokenSigner;
+  readonly engine: LogEngine;
+  readonly database: Database;
+  readonly logger: Logger;
+  /** Graceful stop: refuse new appends, finish and answer queued commits, end streams, close. */
+  close(): Promise<void>;
+}
+
+export interface StartOptions {
+  readonly logger?: Logger;
+  /** Extra routes (the dashboard) registered after the API. */
+  readonly extraRoutes?: (app: Hono<AppEnv>) => void;
+  /** Collect Node process metrics (once per process is enough). @default true */
+  readonly processMetrics?: boolean;
+}
+
+export async function startServer(config: ServerConfig, options: StartOptions = {}): Promise<RunningServer> {
+  const logger = options.logger ?? pino({ level: config.logLevel });
+  const secrets = await loadSecrets(config);
+  const database = await openDatabase({ databaseUrl: config.databaseUrl, databaseSchema: config.databaseSchema, dataDir: config.dataDir });
+  const instanceId = randomUUID();
+  const hub = new Hub(instanceId);
+  await hub.connect(database);
+  const metrics = new Metrics({ processMetrics: options.processMetrics ?? true });
+  const store = new KyselyLogStore(database.db, {
+    maxGapWindow: config.limits.maxGapWindow,
+    notifyOrigin: database.kind === 'postgres' ? instanceId : undefined,
+  });
+  const engine = new LogEngine(database, store, hub, {
+    commitQueueMax: config.commitQueueMax,
+    commitGroupMaxEvents: config.commitGroupMaxEvents,
+    tailCacheEvents: config.tailCacheEvents,
+    onGroup: (appends, events, durationMs) => metrics.recordGroup(appends, events, durationMs),
+  });
+  const signer = new TokenSigner(secrets.secret, secrets.adminToken);
+  const shutdown = new AbortController();
+  const app = createApp({ config, database, engine, signer, metrics, logger, shutdownSignal: shutdown.signal }, options.extraRoutes);
+
+  const server: ServerType = await new Promise((resolve, reject) => {
+    const s = serve({ fetch: app.fetch, port: config.port, hostname: config.host }, () => resolve(s));
+    s.once('error', reject);
+  });
+  const port = (server.address() as AddressInfo).port;
+  const host = config.host.includes(':') ? `[${config.host}]` : config.host;
+
+  let closing: Promise<void> | undefined;
+  return {
+    url: `http://${host}:${port}`,
+    port,
+    adminToken: secrets.adminToken,
+    generatedAdminTokenFile: secrets.generatedAdminTokenFile,
+    signer,
+    engine,
+    database,
+    logger,
+    close: () =>
+      (closing ??= (async () => {
+        shutdown.abort();
+        await engine.drain();
+        await new Promise<void>((resolve) => {
+          server.close(() => resolve());
+          // Idle keep-alive sockets would hold close() open; in-flight requests still finish.
+          (server as { closeIdleConnections?: () => void }).closeIdleConnections?.();
+        });
+        await hub.disconnect();
+        await database.close();
+      })()),
+  };
+}
