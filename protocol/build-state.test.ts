@@ -1,0 +1,281 @@
+// PROTOCOL §Event vocabulary and BuildState: one test per event type, and an agent build end to end.
+import { describe, it, expect } from 'vitest';
+import {
+  KNOWN_EVENT_TYPES,
+  LOG_TAIL_LINES,
+  initialBuildState,
+  reduceEvent,
+  reduceEvents,
+  type BuildState,
+  type ReducerEvent,
+} from './build-state.js';
+
+const RECEIVED = '2026-11-27T18:00:00.500Z';
+type Spec = [type: string, data?: unknown, time?: string | null];
+
+/** Events numbered from 1, with `time` null unless given; `receivedAt` is fixed. */
+function events(...specs: Spec[]): ReducerEvent[] {
+  return specs.map(([type, data = null, time = null], i) => ({ seq: i + 1, type, data, time, receivedAt: RECEIVED }));
+}
+const fold = (...specs: Spec[]): BuildState => reduceEvents(initialBuildState(), events(...specs));
+
+describe('reduceEvents: one event type at a time', () => {
+  it('starts pending with nothing counted', () => {
+    expect(initialBuildState()).toEqual({
+      status: 'pending', phase: null, message: null, startedAt: null, finishedAt: null, steps: 0,
+      tools: [], texts: {}, reasoning: {}, data: {}, logs: { count: 0, tail: [] }, errors: [],
+      counts: { events: 0, byType: {}, malformed: 0 },
+    });
+  });
+
+  it('start: running, startedAt from time, else receivedAt; a second start keeps the first time', () => {
+    expect(fold(['start', {}, '2026-11-27T18:00:00.000Z'])).toMatchObject({ status: 'running', startedAt: '2026-11-27T18:00:00.000Z' });
+    expect(fold(['start']).startedAt).toBe(RECEIVED);
+    expect(fold(['start', {}, 'T1'], ['start', {}, 'T2']).startedAt).toBe('T1');
+  });
+
+  it('start-step / finish-step: steps counts the starts', () => {
+    const s = fold(['start-step'], ['finish-step'], ['start-step', {}], ['finish-step', {}]);
+    expect(s.steps).toBe(2);
+    expect(s.counts.byType).toEqual({ 'start-step': 2, 'finish-step': 2 });
+    expect(s.counts.malformed).toBe(0);
+  });
+
+  it('text-start / text-delta / text-end: texts[id] accumulates per id', () => {
+    const s = fold(
+      ['text-start', { id: 't1' }],
+      ['text-delta', { id: 't1', delta: 'Hel' }],
+      ['text-delta', { id: 't2', delta: 'other' }],
+      ['text-delta', { id: 't1', delta: 'lo' }],
+      ['text-end', { id: 't1' }],
+    );
+    expect(s.texts).toEqual({ t1: 'Hello', t2: 'other' });
+  });
+
+  it('reasoning-start / reasoning-delta / reasoning-end: reasoning[id] accumulates, apart from texts', () => {
+    const s = fold(['reasoning-start', { id: 'r' }], ['reasoning-delta', { id: 'r', delta: 'think' }], ['reasoning-end', { id: 'r' }]);
+    expect(s.reasoning).toEqual({ r: 'think' });
+    expect(s.texts).toEqual({});
+  });
+
+  it('tool-input-start: creates the tool as input-streaming with its name', () => {
+    expect(fold(['tool-input-start', { toolCallId: 'c1', toolName: 'bash' }]).tools).toEqual([
+      { toolCallId: 'c1', toolName: 'bash', state: 'input-streaming', inputText: '', input: null, output: null, errorText: null },
+    ]);
+  });
+
+  it('tool-input-delta: inputText accumulates', () => {
+    const s = fold(
+      ['tool-input-start', { toolCallId: 'c1', toolName: 'bash' }],
+      ['tool-input-delta', { toolCallId: 'c1', inputTextDelta: '{"cmd":' }],
+      ['tool-input-delta', { toolCallId: 'c1', inputTextDelta: '"ls"}' }],
+    );
+    expect(s.tools[0]).toMatchObject({ inputText: '{"cmd":"ls"}', state: 'input-streaming' });
+  });
+
+  it('tool-input-available: input-available with the input', () => {
+    const s = fold(['tool-input-start', { toolCallId: 'c1', toolName: 'bash' }], ['tool-input-available', { toolCallId: 'c1', toolName: 'bash', input: { cmd: 'ls' } }]);
+    expect(s.tools).toHaveLength(1);
+    expect(s.tools[0]).toMatchObject({ state: 'input-available', input: { cmd: 'ls' }, toolName: 'bash' });
+  });
+
+  it('tool-output-available: output-available with the output; an unknown toolCallId creates a nameless tool', () => {
+    const s = fold(['tool-output-available', { toolCallId: 'c9', output: { exitCode: 0 } }]);
+    expect(s.tools).toEqual([
+      { toolCallId: 'c9', toolName: '', state: 'output-available', inputText: '', input: null, output: { exitCode: 0 }, errorText: null },
+    ]);
+  });
+
+  it('tool-input-error / tool-output-error: error state with errorText', () => {
+    const s = fold(
+      ['tool-input-error', { toolCallId: 'a', toolName: 'edit', input: 'bad', errorText: 'unparsable input' }],
+      ['tool-input-available', { toolCallId: 'b', toolName: 'bash', input: {} }],
+      ['tool-output-error', { toolCallId: 'b', errorText: 'exit 1' }],
+    );
+    expect(s.tools.map((t) => [t.toolCallId, t.toolName, t.state, t.errorText, t.input])).toEqual([
+      ['a', 'edit', 'error', 'unparsable input', 'bad'],
+      ['b', 'bash', 'error', 'exit 1', {}],
+    ]);
+  });
+
+  it('keeps one tool per toolCallId, in first-seen order, across a fold touching many tools', () => {
+    const specs: Spec[] = [];
+    for (let i = 0; i < 30; i++) {
+      specs.push(['tool-input-start', { toolCallId: `c${i}`, toolName: 'bash' }], ['tool-output-available', { toolCallId: `c${i}`, output: i }]);
+    }
+    specs.push(['tool-output-error', { toolCallId: 'c0', errorText: 'late' }]);
+    const s = fold(...specs);
+    expect(s.tools.map((t) => t.toolCallId)).toEqual(Array.from({ length: 30 }, (_, i) => `c${i}`));
+    expect(s.tools.map((t) => t.output)).toEqual(Array.from({ length: 30 }, (_, i) => i));
+    expect(s.tools[0]).toMatchObject({ state: 'error', errorText: 'late' });
+  });
+
+  it('data-*: data[type] or data[type/id] holds the latest value', () => {
+    const s = fold(
+      ['data-progress', { data: { pct: 10 } }],
+      ['data-progress', { data: { pct: 50 } }],
+      ['data-file', { id: 'a.ts', data: 'v1' }],
+      ['data-file', { id: 'b.ts', data: 'v1' }],
+      ['data-file', { id: 'a.ts', data: 'v2' }],
+    );
+    expect(s.data).toEqual({ 'data-progress': { pct: 50 }, 'data-file/a.ts': 'v2', 'data-file/b.ts': 'v1' });
+  });
+
+  it('log: count and the last LOG_TAIL_LINES lines with their seqs', () => {
+    const specs: Spec[] = Array.from({ length: LOG_TAIL_LINES + 20 }, (_, i) => ['log', { stream: i % 2 ? 'stderr' : 'stdout', line: `line ${i}` }]);
+    const s = fold(...specs);
+    expect(LOG_TAIL_LINES).toBe(500);
+    expect(s.logs.count).toBe(520);
+    expect(s.logs.tail).toHaveLength(500);
+    expect(s.logs.tail[0]).toEqual({ seq: 21, stream: 'stdout', line: 'line 20' });
+    expect(s.logs.tail.at(-1)).toEqual({ seq: 520, stream: 'stderr', line: 'line 519' });
+  });
+
+  it('status: sets phase and message; a status without message clears it', () => {
+    expect(fold(['status', { phase: 'build', message: 'compiling' }])).toMatchObject({ phase: 'build', message: 'compiling' });
+    expect(fold(['status', { phase: 'build', message: 'compiling' }], ['status', { phase: 'test' }])).toMatchObject({ phase: 'test', message: null });
+  });
+
+  it('error: appends {seq, errorText}', () => {
+    expect(fold(['start'], ['error', { errorText: 'rate limited' }], ['error', { errorText: 'again' }]).errors).toEqual([
+      { seq: 2, errorText: 'rate limited' },
+      { seq: 3, errorText: 'again' },
+    ]);
+  });
+
+  it('finish: status from data (default succeeded) and finishedAt', () => {
+    expect(fold(['start'], ['finish', null, 'T9'])).toMatchObject({ status: 'succeeded', finishedAt: 'T9' });
+    for (const status of ['succeeded', 'failed', 'canceled'] as const) expect(fold(['finish', { status }]).status).toBe(status);
+  });
+
+  it('finish with an unknown status: succeeded, and counted as malformed', () => {
+    const s = fold(['start'], ['finish', { status: 'exploded' }, 'T9']);
+    expect(s).toMatchObject({ status: 'succeeded', finishedAt: 'T9' });
+    expect(s.counts.malformed).toBe(1);
+  });
+
+  it('abort: canceled and finishedAt', () => {
+    expect(fold(['start'], ['abort', { reason: 'user' }])).toMatchObject({ status: 'canceled', finishedAt: RECEIVED });
+  });
+
+  it('unknown types are counted by type and change nothing else', () => {
+    const s = fold(['compile.done', { ok: true }], ['compile.done'], ['constructor', {}], ['__proto__', {}]);
+    expect(s.counts.events).toBe(4);
+    expect(s.counts.malformed).toBe(0);
+    expect(Object.entries(s.counts.byType)).toEqual([['compile.done', 2], ['constructor', 1], ['__proto__', 1]]);
+    expect({ ...s, counts: null }).toEqual({ ...initialBuildState(), counts: null });
+  });
+});
+
+describe('reduceEvents: malformed data', () => {
+  // For each known type: data that misses or mistypes a required field.
+  const MALFORMED: Spec[] = [
+    ['start', 'go'], ['start-step', [1]], ['finish-step', 7],
+    ['text-start', null], ['text-delta', { id: 1, delta: 'x' }], ['text-end', {}],
+    ['reasoning-start', []], ['reasoning-delta', { id: 'r', delta: 5 }], ['reasoning-end', 'r'],
+    ['tool-input-start', { toolName: 'bash' }], ['tool-input-delta', { toolCallId: 'c1' }],
+    ['tool-input-available', { toolCallId: 'c1', toolName: 3 }], ['tool-output-available', { toolCallId: {} }],
+    ['tool-input-error', { toolCallId: 'c1' }], ['tool-output-error', { toolCallId: 'c1', errorText: null }],
+    ['data-x', { id: 'a' }], ['data-x', { id: 4, data: 1 }], ['data-x', 'raw'],
+    ['log', { stream: 'stdin', line: 'x' }], ['log', { stream: 'stdout' }],
+    ['status', { message: 'no phase' }], ['error', { message: 'no errorText' }],
+    ['finish', 'done'], ['abort', 0],
+  ];
+
+  it('covers every known type', () => {
+    expect(new Set(MALFORMED.map(([t]) => t))).toEqual(new Set([...KNOWN_EVENT_TYPES, 'data-x']));
+  });
+
+  it.each(MALFORMED)('%s with %j is counted as malformed and changes nothing else', (type, data) => {
+    const s = fold([type, data]);
+    expect(s.counts).toEqual({ events: 1, byType: { [type]: 1 }, malformed: 1 });
+    expect({ ...s, counts: null }).toEqual({ ...initialBuildState(), counts: null });
+  });
+
+  it('does not throw on data with a throwing getter', () => {
+    const hostile = Object.defineProperty({}, 'toolCallId', { enumerable: true, get: () => { throw new Error('boom'); } });
+    const s = fold(['tool-input-start', hostile]);
+    expect(s.counts.malformed).toBe(1);
+    expect(s.tools).toEqual([]);
+  });
+});
+
+describe('reduceEvents: purity', () => {
+  it('leaves the input state as it was and shares the parts it did not touch', () => {
+    const before = fold(['start'], ['tool-input-start', { toolCallId: 'c1', toolName: 'bash' }], ['text-delta', { id: 't', delta: 'a' }], ['log', { stream: 'stdout', line: 'x' }]);
+    const snapshot = structuredClone(before);
+    const after = reduceEvent(before, { seq: 5, type: 'text-delta', data: { id: 't', delta: 'b' }, time: null, receivedAt: RECEIVED });
+    expect(before).toEqual(snapshot);
+    expect(after.texts).toEqual({ t: 'ab' });
+    expect(after.tools).toBe(before.tools);
+    expect(after.logs.tail).toBe(before.logs.tail);
+    expect(reduceEvents(before, [])).toBe(before);
+  });
+
+  it('reduceEvent is one step of reduceEvents', () => {
+    const evs = events(['start'], ['tool-input-start', { toolCallId: 'c1' }], ['tool-input-delta', { toolCallId: 'c1', inputTextDelta: 'x' }], ['finish']);
+    expect(evs.reduce(reduceEvent, initialBuildState())).toEqual(reduceEvents(initialBuildState(), evs));
+  });
+});
+
+describe('reduceEvents: an agent build', () => {
+  it('folds a realistic run into the state a viewer shows', () => {
+    const s = fold(
+      ['start', {}, 'T0'],
+      ['status', { phase: 'plan', message: 'reading the repo' }, 'T1'],
+      ['start-step', {}],
+      ['reasoning-start', { id: 'r1' }],
+      ['reasoning-delta', { id: 'r1', delta: 'Tests first, ' }],
+      ['reasoning-delta', { id: 'r1', delta: 'then build.' }],
+      ['reasoning-end', { id: 'r1' }],
+      ['tool-input-start', { toolCallId: 'call_1', toolName: 'bash' }],
+      ['tool-input-delta', { toolCallId: 'call_1', inputTextDelta: '{"command":"npm ' }],
+      ['tool-input-delta', { toolCallId: 'call_1', inputTextDelta: 'test"}' }],
+      ['tool-input-available', { toolCallId: 'call_1', toolName: 'bash', input: { command: 'npm test' } }],
+      ['log', { stream: 'stdout', line: '> vitest run' }],
+      ['log', { stream: 'stderr', line: 'FAIL protocol/x.test.ts' }],
+      ['tool-output-available', { toolCallId: 'call_1', output: { exitCode: 1 } }],
+      ['finish-step', {}],
+      ['status', { phase: 'fix' }, 'T2'],
+      ['start-step', {}],
+      ['tool-input-available', { toolCallId: 'call_2', toolName: 'edit', input: { path: 'x.ts' } }],
+      ['tool-output-error', { toolCallId: 'call_2', errorText: 'file not found' }],
+      ['error', { errorText: 'edit failed' }],
+      ['text-start', { id: 'm1' }],
+      ['text-delta', { id: 'm1', delta: 'One test still ' }],
+      ['text-delta', { id: 'm1', delta: 'fails.' }],
+      ['text-end', { id: 'm1' }],
+      ['data-progress', { data: { done: 3, total: 4 } }],
+      ['data-artifact', { id: 'report', data: { url: '/r.html' } }],
+      ['finish-step', {}],
+      ['heartbeat', { at: 1 }],
+      ['finish', { status: 'failed' }, 'T3'],
+    );
+    expect(s).toEqual({
+      status: 'failed',
+      phase: 'fix',
+      message: null,
+      startedAt: 'T0',
+      finishedAt: 'T3',
+      steps: 2,
+      tools: [
+        { toolCallId: 'call_1', toolName: 'bash', state: 'output-available', inputText: '{"command":"npm test"}', input: { command: 'npm test' }, output: { exitCode: 1 }, errorText: null },
+        { toolCallId: 'call_2', toolName: 'edit', state: 'error', inputText: '', input: { path: 'x.ts' }, output: null, errorText: 'file not found' },
+      ],
+      texts: { m1: 'One test still fails.' },
+      reasoning: { r1: 'Tests first, then build.' },
+      data: { 'data-progress': { done: 3, total: 4 }, 'data-artifact/report': { url: '/r.html' } },
+      logs: { count: 2, tail: [{ seq: 12, stream: 'stdout', line: '> vitest run' }, { seq: 13, stream: 'stderr', line: 'FAIL protocol/x.test.ts' }] },
+      errors: [{ seq: 20, errorText: 'edit failed' }],
+      counts: {
+        events: 29,
+        malformed: 0,
+        byType: {
+          start: 1, status: 2, 'start-step': 2, 'finish-step': 2, 'reasoning-start': 1, 'reasoning-delta': 2, 'reasoning-end': 1,
+          'tool-input-start': 1, 'tool-input-delta': 2, 'tool-input-available': 2, 'tool-output-available': 1, 'tool-output-error': 1,
+          log: 2, error: 1, 'text-start': 1, 'text-delta': 2, 'text-end': 1, 'data-progress': 1, 'data-artifact': 1, heartbeat: 1, finish: 1,
+        },
+      },
+    });
+  });
+});

@@ -1,0 +1,321 @@
+// PROTOCOL §Event vocabulary and BuildState: the one reducer that turns a build's log into
+// its state, run by the server for `/state` and by the browser for live updates.
+//
+// Purity: reduceEvent/reduceEvents never mutate their input state. They return a new
+// state that shares every part the events did not touch with the input (copy-on-write).
+// Within one reduceEvents call each touched part is copied once and then updated in
+// place, so folding n events costs O(n + size of the touched parts), not O(n · state).
+// Never mutate a state you got back: later states may share its parts. The copy-on-write
+// working copy lives in build-state-draft.ts.
+//
+// Totality: whatever an event's `data` is, the reducer does not throw. Malformed data for
+// a known type is counted in `counts.malformed` and otherwise ignored. Every dictionary
+// (`texts`, `reasoning`, `data`, `counts.byType`) has a null prototype, so ids such as
+// "__proto__" or "constructor" are ordinary keys; read them with Object.hasOwn.
+import { Draft, dict, type Dict } from './build-state-draft.js';
+
+export { LOG_TAIL_LINES } from './build-state-draft.js';
+
+export type BuildStatus = 'pending' | 'running' | 'succeeded' | 'failed' | 'canceled';
+export type ToolState = 'input-streaming' | 'input-available' | 'output-available' | 'error';
+export type LogStream = 'stdout' | 'stderr';
+
+export interface Tool {
+  toolCallId: string;
+  /** "" until an event names the tool. */
+  toolName: string;
+  state: ToolState;
+  /** Concatenated `tool-input-delta`s. */
+  inputText: string;
+  input: unknown;
+  output: unknown;
+  errorText: string | null;
+}
+
+export interface LogLine {
+  seq: number;
+  stream: LogStream;
+  line: string;
+}
+
+export interface BuildErrorEntry {
+  seq: number;
+  errorText: string;
+}
+
+export interface BuildState {
+  status: BuildStatus;
+  phase: string | null;
+  message: string | null;
+  startedAt: string | null;
+  finishedAt: string | null;
+  steps: number;
+  /** In first-seen order. */
+  tools: Tool[];
+  texts: Record<string, string>;
+  reasoning: Record<string, string>;
+  /** `data-*` events: key `type`, or `type/id` when the event names an id. */
+  data: Record<string, unknown>;
+  logs: { count: number; tail: LogLine[] };
+  errors: BuildErrorEntry[];
+  counts: { events: number; byType: Record<string, number>; malformed: number };
+}
+
+/** A committed event as the reducer reads it (a `LogEvent` fits). */
+export interface ReducerEvent {
+  readonly seq: number;
+  readonly type: string;
+  readonly data: unknown;
+  readonly time?: string | null;
+  readonly receivedAt: string;
+}
+
+/** The types the reducer gives a meaning to; `data-*` types are matched by prefix. */
+export const KNOWN_EVENT_TYPES = [
+  'start', 'start-step', 'finish-step',
+  'text-start', 'text-delta', 'text-end',
+  'reasoning-start', 'reasoning-delta', 'reasoning-end',
+  'tool-input-start', 'tool-input-delta', 'tool-input-available', 'tool-output-available',
+  'tool-input-error', 'tool-output-error',
+  'log', 'status', 'error', 'finish', 'abort',
+] as const;
+
+export const DATA_EVENT_PREFIX = 'data-';
+
+export function initialBuildState(): BuildState {
+  return {
+    status: 'pending',
+    phase: null,
+    message: null,
+    startedAt: null,
+    finishedAt: null,
+    steps: 0,
+    tools: [],
+    texts: dict(),
+    reasoning: dict(),
+    data: dict(),
+    logs: { count: 0, tail: [] },
+    errors: [],
+    counts: { events: 0, byType: dict(), malformed: 0 },
+  };
+}
+
+export function reduceEvent(state: BuildState, event: ReducerEvent): BuildState {
+  return reduceEvents(state, [event]);
+}
+
+/** Folds `events` (in seq order) into `state`; `reduceEvents(reduceEvents(s, a), b)` equals `reduceEvents(s, [...a, ...b])`. */
+export function reduceEvents(state: BuildState, events: Iterable<ReducerEvent>): BuildState {
+  let draft: Draft | undefined;
+  for (const event of events) {
+    draft ??= new Draft(state);
+    apply(draft, event);
+  }
+  return draft === undefined ? state : draft.finish();
+}
+
+function apply(draft: Draft, event: ReducerEvent): void {
+  const type = String(event.type);
+  draft.count(type);
+  const parse = PARSERS.get(type) ?? (type.startsWith(DATA_EVENT_PREFIX) ? parseDataPart(type) : undefined);
+  if (parse === undefined) return; // unknown types are only counted
+  let effect: Effect | undefined;
+  try {
+    // Parsing only reads `data`; a hostile value (throwing getter, revoked proxy) is
+    // malformed data, and nothing has been written yet when it throws.
+    effect = parse(event.data);
+  } catch {
+    effect = undefined;
+  }
+  if (effect === undefined) {
+    draft.malformed();
+    return;
+  }
+  const at = typeof event.time === 'string' ? event.time : typeof event.receivedAt === 'string' ? event.receivedAt : null;
+  effect(draft, event.seq, at);
+}
+
+type Rec = Readonly<Record<string, unknown>>;
+
+/** Applies one well-formed event to the draft. */
+type Effect = (draft: Draft, seq: number, at: string | null) => void;
+/** Reads `data`; undefined means malformed. */
+type Parser = (data: unknown) => Effect | undefined;
+
+function record(data: unknown): Rec | undefined {
+  return typeof data === 'object' && data !== null && !Array.isArray(data) ? (data as Rec) : undefined;
+}
+
+const EMPTY: Rec = Object.freeze(dict<unknown>());
+
+/** For types whose fields are all optional: absent/null data reads as `{}`. */
+function optionalRecord(data: unknown): Rec | undefined {
+  return data === null || data === undefined ? EMPTY : record(data);
+}
+
+function own(r: Rec, key: string): unknown {
+  return Object.hasOwn(r, key) ? r[key] : undefined;
+}
+
+/** A required string field. */
+function str(r: Rec, key: string): string | undefined {
+  const v = own(r, key);
+  return typeof v === 'string' ? v : undefined;
+}
+
+/** An optional string field: `null` when absent, `undefined` (malformed) when not a string. */
+function optStr(r: Rec, key: string): string | null | undefined {
+  const v = own(r, key);
+  if (v === undefined || v === null) return null;
+  return typeof v === 'string' ? v : undefined;
+}
+
+function parseNothing(apply: Effect): Parser {
+  return (data) => (optionalRecord(data) === undefined ? undefined : apply);
+}
+
+/** text-* and reasoning-*: `{id, delta?}` accumulates into `texts[id]` / `reasoning[id]`. */
+function parseTextPart(kind: 'texts' | 'reasoning'): Parser {
+  return (data) => {
+    const r = record(data);
+    if (r === undefined) return undefined;
+    const id = str(r, 'id');
+    const delta = optStr(r, 'delta');
+    if (id === undefined || delta === undefined) return undefined;
+    return (d) => {
+      const texts = d.texts(kind);
+      texts[id] = (Object.hasOwn(texts, id) ? (texts[id] ?? '') : '') + (delta ?? '');
+    };
+  };
+}
+
+/** tool-*: `{toolCallId, toolName?, …}`; `update` reads the type's own fields (undefined = malformed). */
+function parseToolPart(update: (r: Rec) => ((tool: Tool) => void) | undefined): Parser {
+  return (data) => {
+    const r = record(data);
+    if (r === undefined) return undefined;
+    const toolCallId = str(r, 'toolCallId');
+    const toolName = optStr(r, 'toolName');
+    if (toolCallId === undefined || toolName === undefined) return undefined;
+    const apply = update(r);
+    if (apply === undefined) return undefined;
+    return (d) => apply(d.tool(toolCallId, toolName ?? undefined));
+  };
+}
+
+function parseToolError(r: Rec): ((tool: Tool) => void) | undefined {
+  const errorText = str(r, 'errorText');
+  if (errorText === undefined) return undefined;
+  const hasInput = Object.hasOwn(r, 'input');
+  const input = own(r, 'input') ?? null;
+  return (tool) => {
+    tool.state = 'error';
+    tool.errorText = errorText;
+    if (hasInput) tool.input = input;
+  };
+}
+
+/** `data-*`: `{id?, data}` sets `data[type]` or `data[type/id]` to the latest value. */
+function parseDataPart(type: string): Parser {
+  return (data) => {
+    const r = record(data);
+    if (r === undefined || !Object.hasOwn(r, 'data')) return undefined;
+    const id = optStr(r, 'id');
+    if (id === undefined) return undefined;
+    const key = id === null ? type : `${type}/${id}`;
+    const value = own(r, 'data') ?? null;
+    return (d) => {
+      d.data()[key] = value;
+    };
+  };
+}
+
+const FINISH_STATUSES: ReadonlySet<unknown> = new Set<BuildStatus>(['succeeded', 'failed', 'canceled']);
+const LOG_STREAMS: ReadonlySet<unknown> = new Set<LogStream>(['stdout', 'stderr']);
+
+// A Map, not an object literal: a type named "constructor" or "__proto__" must not find
+// anything on Object.prototype.
+const PARSERS: ReadonlyMap<string, Parser> = new Map<string, Parser>([
+  ['start', parseNothing((d, _seq, at) => {
+    d.state.status = 'running';
+    d.state.startedAt ??= at; // a second `start` does not move the build's start
+  })],
+  ['start-step', parseNothing((d) => {
+    d.state.steps += 1;
+  })],
+  ['finish-step', parseNothing(() => {})],
+  ['text-start', parseTextPart('texts')],
+  ['text-delta', parseTextPart('texts')],
+  ['text-end', parseTextPart('texts')],
+  ['reasoning-start', parseTextPart('reasoning')],
+  ['reasoning-delta', parseTextPart('reasoning')],
+  ['reasoning-end', parseTextPart('reasoning')],
+  ['tool-input-start', parseToolPart(() => (tool) => {
+    tool.state = 'input-streaming';
+  })],
+  ['tool-input-delta', parseToolPart((r) => {
+    const delta = str(r, 'inputTextDelta');
+    if (delta === undefined) return undefined;
+    return (tool) => {
+      tool.inputText += delta;
+    };
+  })],
+  ['tool-input-available', parseToolPart((r) => {
+    const input = own(r, 'input') ?? null;
+    return (tool) => {
+      tool.state = 'input-available';
+      tool.input = input;
+    };
+  })],
+  ['tool-output-available', parseToolPart((r) => {
+    const output = own(r, 'output') ?? null;
+    return (tool) => {
+      tool.state = 'output-available';
+      tool.output = output;
+    };
+  })],
+  ['tool-input-error', parseToolPart(parseToolError)],
+  ['tool-output-error', parseToolPart(parseToolError)],
+  ['log', (data) => {
+    const r = record(data);
+    if (r === undefined) return undefined;
+    const stream = own(r, 'stream');
+    const line = str(r, 'line');
+    if (!LOG_STREAMS.has(stream) || line === undefined) return undefined;
+    return (d, seq) => d.pushLog({ seq, stream: stream as LogStream, line });
+  }],
+  ['status', (data) => {
+    const r = record(data);
+    if (r === undefined) return undefined;
+    const phase = str(r, 'phase');
+    const message = optStr(r, 'message');
+    if (phase === undefined || message === undefined) return undefined;
+    return (d) => {
+      d.state.phase = phase;
+      d.state.message = message; // a new phase clears the previous phase's message
+    };
+  }],
+  ['error', (data) => {
+    const r = record(data);
+    const errorText = r === undefined ? undefined : str(r, 'errorText');
+    if (errorText === undefined) return undefined;
+    return (d, seq) => d.pushError({ seq, errorText });
+  }],
+  ['finish', (data) => {
+    const r = optionalRecord(data);
+    if (r === undefined) return undefined;
+    const status = own(r, 'status');
+    // An unknown status still finishes the build (the runner is done either way), as
+    // "succeeded", the default; it is counted as malformed so the oddity stays visible.
+    const known = status === undefined || status === null || FINISH_STATUSES.has(status);
+    return (d, _seq, at) => {
+      if (!known) d.malformed();
+      d.state.status = known && status != null ? (status as BuildStatus) : 'succeeded';
+      d.state.finishedAt = at;
+    };
+  }],
+  ['abort', parseNothing((d, _seq, at) => {
+    d.state.status = 'canceled';
+    d.state.finishedAt = at;
+  })],
+]);
