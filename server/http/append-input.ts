@@ -53,7 +53,8 @@ export function parseAppendBody(body: unknown, limits: ProtocolLimits): AppendBa
       extra: { limit: limits.maxBatchEvents },
     });
   }
-  if (request.from + request.events.length - 1 > MAX_SEQ) {
+  // Subtract, never add: from + n would round above 2^53.
+  if (request.events.length - 1 > MAX_SEQ - request.from) {
     throw new ProblemError('invalid_request', `Seqs must stay at or below ${MAX_SEQ}.`);
   }
   return {

@@ -23,7 +23,7 @@ export interface ApiInit {
   readonly method?: string;
   /** A token for `Authorization: Bearer`; `null` sends none. @default the admin token */
   readonly token?: string | null;
-  /** JSON-encoded unless a string. */
+  /** JSON-encoded unless a string or bytes. */
   readonly body?: unknown;
   readonly headers?: Record<string, string>;
   /** Skip the OpenAPI check (for answers the test provokes outside the contract). */
@@ -60,9 +60,9 @@ export async function startTestServer(
     const headers: Record<string, string> = { ...init.headers };
     const token = init.token === undefined ? TEST_ADMIN_TOKEN : init.token;
     if (token !== null) headers.authorization = `Bearer ${token}`;
-    let body: string | undefined;
+    let body: string | Uint8Array | undefined;
     if (init.body !== undefined) {
-      body = typeof init.body === 'string' ? init.body : JSON.stringify(init.body);
+      body = typeof init.body === 'string' || init.body instanceof Uint8Array ? init.body : JSON.stringify(init.body);
       headers['content-type'] ??= 'application/json';
     }
     const response = await fetch(server.url + path, { method, headers, body });
