@@ -8,6 +8,7 @@ import { authenticate } from './http/authenticate.js';
 import { onError, problemResponse } from './http/problem-response.js';
 import { registerBuildRoutes } from './http/routes-builds.js';
 import { registerEventRoutes } from './http/routes-events.js';
+import { registerDashboardRoutes } from './http/routes-dashboard.js';
 import { registerOpsRoutes } from './http/routes-ops.js';
 import { registerStreamRoutes } from './http/routes-stream.js';
 
@@ -38,6 +39,7 @@ export function createApp(deps: AppDeps, extraRoutes?: (app: Hono<AppEnv>) => vo
   registerEventRoutes(app, deps);
   registerStreamRoutes(app, deps);
   registerOpsRoutes(app, deps);
+  registerDashboardRoutes(app, deps);
   extraRoutes?.(app);
 
   for (const [path, methods] of Object.entries(API_METHODS)) {

@@ -19,9 +19,10 @@ export function registerEventRoutes(app: Hono<AppEnv>, deps: AppDeps): void {
   app.post('/v1/builds/:buildId/events', async (c) => {
     const principal = c.get('principal');
     authorize(principal, 'append', c.req.param('buildId'));
-    const buildId = buildIdParam(c);
     try {
+      // The body before the path's grammar: PROTOCOL §Errors puts every 413 before any 400.
       const batch = parseAppendBody(await readJsonBody(c, config.limits.maxBodyBytes), config.limits);
+      const buildId = buildIdParam(c);
       const response = await engine.append(buildId, batch, generationOf(principal));
       metrics.appendRequests.inc({ outcome: 'ok' });
       return c.json(response);

@@ -1,0 +1,65 @@
+// ARCHITECTURE §Databases: several server instances share one PostgreSQL; a commit on one
+// reaches readers on another through LISTEN/NOTIFY, with no sticky sessions.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { POSTGRES } from './support/backends.js';
+import { eventIds, openSse } from './support/sse-reader.js';
+import { sampleEvents, startTestServer, type TestServer } from './support/test-server.js';
+
+describe.skipIf(POSTGRES.unavailable !== undefined)('two instances on one PostgreSQL', () => {
+  let first: TestServer;
+  let second: TestServer;
+  beforeAll(async () => {
+    first = await startTestServer(POSTGRES);
+    second = await startTestServer(POSTGRES, {}, first.db);
+  });
+  afterAll(async () => {
+    await second?.close();
+    await first?.stop();
+  });
+
+  it('delivers an append through the first to an SSE reader on the second within 100 ms', async () => {
+    const { buildId, runner, viewer } = await first.createBuild();
+    const sse = await openSse(`${second.url}/v1/builds/${buildId}/stream?token=${viewer}`);
+    await sse.next(); // retry:
+    const latencies: number[] = [];
+    for (let i = 1; i <= 10; i++) {
+      const sent = Date.now();
+      const res = await first.api(`/v1/builds/${buildId}/events`, { token: runner, body: { from: i, events: sampleEvents(i, 1) } });
+      expect(res.body.ack).toBe(i);
+      const frames = await sse.collect((f) => f.id === String(i), 2000);
+      expect(eventIds(frames)).toEqual([i]);
+      latencies.push(Date.now() - sent);
+    }
+    sse.close();
+    latencies.sort((a, b) => a - b);
+    expect(latencies[latencies.length - 1]).toBeLessThan(100);
+  });
+
+  it('wakes a long-poll on the second when the first commits', async () => {
+    const { buildId, runner, viewer } = await first.createBuild();
+    const waiting = second.api(`/v1/builds/${buildId}/events?after=0&wait=10`, { token: viewer });
+    await new Promise((r) => setTimeout(r, 200));
+    await first.api(`/v1/builds/${buildId}/events`, { token: runner, body: { from: 1, events: sampleEvents(1, 2) } });
+    const committed = Date.now();
+    const page = (await waiting).body;
+    expect(Date.now() - committed).toBeLessThan(100);
+    expect(page.events.map((e: { seq: number }) => e.seq)).toEqual([1, 2]);
+  });
+
+  it('accepts appends of one build through both instances and keeps one exact log', async () => {
+    const { buildId, runner, viewer } = await first.createBuild();
+    const servers = [first, second];
+    await Promise.all(
+      Array.from({ length: 20 }, (_, k) =>
+        servers[k % 2]!.api(`/v1/builds/${buildId}/events`, { token: runner, body: { from: 1 + k * 5, events: sampleEvents(1 + k * 5, 5) } }),
+      ),
+    );
+    const log = (await second.api(`/v1/builds/${buildId}/events?limit=1000`, { token: viewer })).body;
+    expect(log.events.map((e: { seq: number }) => e.seq)).toEqual(Array.from({ length: 100 }, (_, i) => i + 1));
+  });
+
+  it('verifies tokens signed by the other instance (shared secret)', async () => {
+    const { buildId, viewer } = await first.createBuild();
+    expect((await second.api(`/v1/builds/${buildId}`, { token: viewer })).status).toBe(200);
+  });
+});
