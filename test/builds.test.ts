@@ -1,0 +1,135 @@
+// PROTOCOL §Builds, §State, §Build list live and §Operations, on every backend.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { BACKENDS } from './support/backends.js';
+import { assertMatchesSchema } from './support/openapi-validator.js';
+import { openSse } from './support/sse-reader.js';
+import { startTestServer, type TestServer } from './support/test-server.js';
+
+for (const backend of BACKENDS) {
+  describe.skipIf(backend.unavailable !== undefined)(`builds on ${backend.name}`, () => {
+    let server: TestServer;
+    beforeAll(async () => {
+      server = await startTestServer(backend);
+    });
+    afterAll(async () => server?.stop());
+
+    it('creates a build idempotently: 201, then 200 with fresh tokens and the original meta', async () => {
+      const first = await server.api('/v1/builds', { body: { buildId: 'idem', meta: { repo: 'a' } } });
+      expect(first.status).toBe(201);
+      expect(first.body.build).toMatchObject({ buildId: 'idem', meta: { repo: 'a' }, ack: 0, final: null, status: 'running', epoch: 0, digest: '', lastEventAt: null });
+      await new Promise((r) => setTimeout(r, 1100)); // token expiry has a one-second grain
+      const again = await server.api('/v1/builds', { body: { buildId: 'idem', meta: { repo: 'b' } } });
+      expect(again.status).toBe(200);
+      expect(again.body.build.meta).toEqual({ repo: 'a' });
+      expect(again.body.tokens.runner).not.toBe(first.body.tokens.runner);
+      expect((await server.api('/v1/builds/idem', { token: again.body.tokens.viewer })).status).toBe(200);
+      expect((await server.api('/v1/builds/idem', { token: first.body.tokens.viewer })).status).toBe(200);
+    });
+
+    it('generates a buildId when none is given', async () => {
+      const res = await server.api('/v1/builds', { body: {} });
+      expect(res.status).toBe(201);
+      expect(res.body.build.buildId).toMatch(/^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/);
+    });
+
+    it('lists builds newest first, page by page with the cursor', async () => {
+      const ids = [];
+      for (let i = 0; i < 5; i++) ids.push((await server.createBuild(`page-${i}`)).buildId);
+      const seen: string[] = [];
+      let cursor: string | null = null;
+      do {
+        const res: { body: { builds: Array<{ buildId: string }>; next: string | null } } = await server.api(
+          `/v1/builds?limit=2${cursor ? `&cursor=${cursor}` : ''}`,
+        );
+        seen.push(...res.body.builds.map((b) => b.buildId));
+        cursor = res.body.next;
+      } while (cursor);
+      const pages = seen.filter((id) => id.startsWith('page-'));
+      expect(pages).toEqual([...ids].reverse());
+      expect(new Set(seen).size).toBe(seen.length);
+    });
+
+    it('deletes a build: 204, then 404 everywhere', async () => {
+      const { buildId } = await server.createBuild();
+      expect((await server.api(`/v1/builds/${buildId}`, { method: 'DELETE' })).status).toBe(204);
+      for (const path of ['', '/events', '/state']) {
+        const res = await server.api(`/v1/builds/${buildId}${path}`);
+        expect(res.status, path).toBe(404);
+        expect(res.body.code).toBe('build_not_found');
+      }
+      expect((await server.api(`/v1/builds/${buildId}`, { method: 'DELETE' })).status).toBe(404);
+    });
+
+    it('serves /state as the reducer fold at the ack, with an ETag and 304', async () => {
+      const { buildId, runner, viewer } = await server.createBuild();
+      const events = [
+        { type: 'start' },
+        { type: 'tool-input-available', data: { toolCallId: 'c1', toolName: 'bash', input: { cmd: 'ls' } } },
+        { type: 'tool-output-available', data: { toolCallId: 'c1', output: 'a b' } },
+        { type: 'text-delta', data: { id: 't', delta: 'Hel' } },
+        { type: 'text-delta', data: { id: 't', delta: 'lo' } },
+        { type: 'log', data: { stream: 'stderr', line: 'warn' } },
+      ];
+      await server.api(`/v1/builds/${buildId}/events`, { token: runner, body: { from: 1, events } });
+      await server.api(`/v1/builds/${buildId}/events`, { token: runner, body: { from: 8, events: [{ type: 'finish' }] } });
+      const res = await server.api(`/v1/builds/${buildId}/state`, { token: viewer });
+      expect(res.status).toBe(200);
+      expect(res.headers.get('etag')).toBe('"6"');
+      expect(res.body.seq).toBe(6);
+      expect(res.body.state).toMatchObject({
+        status: 'running',
+        tools: [{ toolCallId: 'c1', toolName: 'bash', state: 'output-available', input: { cmd: 'ls' }, output: 'a b' }],
+        texts: { t: 'Hello' },
+        logs: { count: 1 },
+        counts: { events: 6 },
+      });
+      const cached = await server.api(`/v1/builds/${buildId}/state`, { token: viewer, headers: { 'if-none-match': '"6"' } });
+      expect(cached.status).toBe(304);
+      await server.api(`/v1/builds/${buildId}/events`, { token: runner, body: { from: 7, events: [{ type: 'status', data: { phase: 'p' } }] } });
+      const done = await server.api(`/v1/builds/${buildId}/state`, { token: viewer, headers: { 'if-none-match': '"6"' } });
+      expect(done.status).toBe(200);
+      expect(done.body.seq).toBe(8);
+      expect(done.body.state.status).toBe('succeeded');
+    });
+
+    it('watches the build list: the page, then creations, advances, completion and deletion', async () => {
+      const existing = await server.createBuild();
+      const sse = await openSse(`${server.url}/v1/builds?watch=true&limit=500`, { headers: { authorization: `Bearer ${server.adminToken}` } });
+      expect(sse.status).toBe(200);
+      const initial = await sse.collect((f) => f.data !== undefined && JSON.parse(f.data).buildId === existing.buildId);
+      expect(initial[0]?.retry).toBeGreaterThan(0);
+      for (const f of initial.filter((f) => f.data)) assertMatchesSchema('Build', JSON.parse(f.data!));
+
+      const created = await server.createBuild();
+      const createdFrame = await sse.collect((f) => f.data !== undefined && JSON.parse(f.data).buildId === created.buildId);
+      expect(JSON.parse(createdFrame.at(-1)!.data!)).toMatchObject({ ack: 0, status: 'running' });
+
+      // Many commits within a moment are coalesced into few frames.
+      for (let i = 1; i <= 20; i++) {
+        await server.api(`/v1/builds/${created.buildId}/events`, { token: created.runner, body: { from: i, events: [{ type: 'log', data: { line: String(i) } }], final: i === 20 } });
+      }
+      const frames = await sse.collect((f) => f.data !== undefined && JSON.parse(f.data).status === 'complete');
+      const forBuild = frames.filter((f) => f.data && JSON.parse(f.data).buildId === created.buildId);
+      expect(forBuild.length).toBeLessThan(20);
+      expect(JSON.parse(forBuild.at(-1)!.data!)).toMatchObject({ ack: 20, final: 20, status: 'complete' });
+
+      await server.api(`/v1/builds/${created.buildId}`, { method: 'DELETE' });
+      const deleted = await sse.collect((f) => f.event === 'deleted');
+      expect(JSON.parse(deleted.at(-1)!.data!)).toEqual({ buildId: created.buildId });
+      sse.close();
+    });
+
+    it('serves the operations endpoints', async () => {
+      expect((await server.api('/healthz', { token: null })).body).toEqual({ status: 'ok' });
+      expect((await server.api('/readyz', { token: null })).body).toMatchObject({ status: 'ready', database: backend.name });
+      const metrics = await server.api('/metrics', { token: null });
+      expect(metrics.body).toMatch(/runlog_append_requests_total\{outcome="ok"\} \d+/);
+      expect(metrics.body).toMatch(/runlog_commit_group_appends_count \d+/);
+      const spec = await server.api('/openapi.yaml', { token: null });
+      expect(spec.body).toMatch(/^openapi: 3\.1/m);
+      const docs = await server.api('/docs', { token: null });
+      expect(docs.headers.get('content-type')).toMatch(/text\/html/);
+      expect(docs.body).toContain('/v1/builds/{buildId}/events');
+    });
+  });
+}

@@ -1,0 +1,54 @@
+// The README's curl walkthrough, run as written against a fresh server (only the port differs),
+// so the docs cannot drift from the behaviour.
+import { execFile } from 'node:child_process';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { promisify } from 'node:util';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startServerProcess, type ServerProcess } from './support/server-process.js';
+
+const run = promisify(execFile);
+
+async function walkthroughScript(): Promise<string> {
+  const readme = await readFile(new URL('../README.md', import.meta.url), 'utf8');
+  const section = readme.split('## Walk through the protocol with curl')[1];
+  const block = /```sh\n([\s\S]*?)```/.exec(section ?? '')?.[1];
+  if (!block) throw new Error('README has no walkthrough block');
+  return block;
+}
+
+describe('README walkthrough', () => {
+  let dir: string;
+  let server: ServerProcess;
+  beforeAll(async () => {
+    dir = await mkdtemp(path.join(tmpdir(), 'runlog-readme-'));
+    server = await startServerProcess({ PORT: '0', RUNLOG_DATA_DIR: path.join(dir, 'data') });
+  });
+  afterAll(async () => {
+    await server?.stop();
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  it('runs verbatim and shows what its comments say', async () => {
+    const port = new URL(server.url).port;
+    const script = (await walkthroughScript()).replaceAll('127.0.0.1:8787', `127.0.0.1:${port}`);
+    const { stdout } = await run('bash', ['-euo', 'pipefail', '-c', script], { cwd: dir, timeout: 30_000 });
+    const lines = stdout.split(/(?<=\})(?=\{)|\n/).filter((l) => l.trim() !== '');
+    const answers = lines.filter((l) => l.startsWith('{"ack"')).map((l) => JSON.parse(l));
+    expect(answers.map((a) => [a.ack, a.final, a.missing])).toEqual([
+      [2, null, []],
+      [2, null, []],
+      [2, 6, [[3, 4]]],
+      [6, 6, []],
+    ]);
+    expect(answers[0].digest).toBe(answers[1].digest);
+    // The first stream: every event, then end; the resumed one: 5 and 6, then end.
+    const ids = [...stdout.matchAll(/^id: (\d+)$/gm)].map((m) => Number(m[1]));
+    expect(ids).toEqual([1, 2, 3, 4, 5, 6, 5, 6]);
+    expect([...stdout.matchAll(/^event: end$/gm)]).toHaveLength(2);
+    const state = lines.find((l) => l.startsWith('{"seq":6,"state"'));
+    expect(JSON.parse(state!).state).toMatchObject({ status: 'succeeded', logs: { count: 4 } });
+    expect(stdout).toContain('"status":"complete"');
+  });
+});
