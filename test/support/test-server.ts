@@ -65,7 +65,7 @@ export async function startTestServer(
       body = typeof init.body === 'string' || init.body instanceof Uint8Array ? init.body : JSON.stringify(init.body);
       headers['content-type'] ??= 'application/json';
     }
-    const response = await fetch(server.url + path, { method, headers, body });
+    const response = await fetch(server.url + path, { method, headers, body: body as BodyInit | undefined });
     const text = await response.text();
     const type = response.headers.get('content-type') ?? '';
     const parsed = /json/.test(type) && text.length > 0 ? JSON.parse(text) : text;
