@@ -1,7 +1,6 @@
 // A build's log over JSON (PROTOCOL §Append, §Read the log: JSON and State).
 import type { Hono } from 'hono';
 import { Headers as H } from '../../protocol/headers.js';
-import { initialBuildState, reduceEvents, type ReducerEvent } from '../../protocol/build-state.js';
 import { ReadDefaults } from '../../protocol/limits.js';
 import { assertGeneration, authorize, generationOf } from '../auth/permissions.js';
 import { ProblemError } from '../errors.js';
@@ -9,9 +8,6 @@ import { BuildCursor } from '../log/build-cursor.js';
 import type { AppDeps, AppEnv } from './app-env.js';
 import { parseAppendBody } from './append-input.js';
 import { afterParam, buildIdParam, integerParam, readJsonBody, secondsParam } from './request-input.js';
-
-/** Events folded per read while computing `/state`. */
-const STATE_READ_CHUNK = 10_000;
 
 export function registerEventRoutes(app: Hono<AppEnv>, deps: AppDeps): void {
   const { engine, config, metrics } = deps;
@@ -61,16 +57,7 @@ export function registerEventRoutes(app: Hono<AppEnv>, deps: AppDeps): void {
     assertGeneration(principal, build.generation);
     const etag = `"${build.ack}"`;
     if (c.req.header('if-none-match') === etag) return c.body(null, 304, { [H.etag]: etag });
-    let state = initialBuildState();
-    for (let after = 0; after < build.ack; ) {
-      const records = await engine.read(buildId, after, build.ack, STATE_READ_CHUNK);
-      if (records.length === 0) break;
-      state = reduceEvents(
-        state,
-        records.map((r) => JSON.parse(r.json) as ReducerEvent),
-      );
-      after = records.at(-1)!.seq;
-    }
+    const state = await engine.stateAt(build);
     return c.json({ seq: build.ack, state }, 200, { [H.etag]: etag });
   });
 }

@@ -9,7 +9,9 @@ import type { Hub } from './hub.js';
 import { HUB_CHANNEL } from './hub-message.js';
 import type { AppendBatch } from './append-plan.js';
 import type { BuildAdvance, BuildRecord, LogStore } from './log-store.js';
+import { StateSnapshots } from './state-snapshots.js';
 import { TailCache } from './tail-cache.js';
+import type { BuildState } from '../../protocol/build-state.js';
 
 export interface LogEngineOptions {
   readonly commitQueueMax: number;
@@ -24,6 +26,7 @@ export class LogEngine {
   readonly #database: Database;
   readonly #committer: GroupCommitter;
   readonly #tail: TailCache;
+  readonly #snapshots = new StateSnapshots();
 
   constructor(database: Database, store: LogStore, hub: Hub, options: LogEngineOptions) {
     this.#database = database;
@@ -35,6 +38,13 @@ export class LogEngine {
       maxGroupEvents: options.commitGroupMaxEvents,
       onCommitted: (advances) => this.#onCommitted(advances),
       ...(options.onGroup ? { onGroup: options.onGroup } : {}),
+    });
+    // A build deleted here or on another instance: its id may come back as a new build.
+    hub.subscribeAll((notice) => {
+      if (notice.kind === 'deleted') {
+        this.#tail.drop(notice.buildId);
+        this.#snapshots.drop(notice.buildId);
+      }
     });
   }
 
@@ -59,9 +69,13 @@ export class LogEngine {
     return (await this.store.readEvents(buildId, after, upTo, limit)).map(toEventRecord);
   }
 
+  /** The reducer's fold of events 1..`build.ack` (PROTOCOL §State). */
+  stateAt(build: BuildRecord): Promise<BuildState> {
+    return this.#snapshots.stateAt(build.buildId, build.generation, build.ack, (after, upTo, limit) => this.read(build.buildId, after, upTo, limit));
+  }
+
   async deleteBuild(buildId: string): Promise<void> {
     if (!(await this.store.deleteBuild(buildId))) throw buildNotFound(buildId);
-    this.#tail.drop(buildId);
     await this.#announce({ kind: 'deleted', buildId });
   }
 
