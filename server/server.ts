@@ -16,6 +16,9 @@ import { KyselyLogStore } from './log/kysely-log-store.js';
 import { LogEngine } from './log/log-engine.js';
 import { Metrics } from './metrics.js';
 
+/** How long in-flight responses get to finish once a shutdown has begun. */
+const SHUTDOWN_GRACE_MS = 2000;
+
 export interface RunningServer {
   readonly url: string;
   readonly port: number;
@@ -79,12 +82,15 @@ export async function startServer(config: ServerConfig, options: StartOptions = 
     logger,
     close: () =>
       (closing ??= (async () => {
+        // Streams end and long-polls answer now; appends already queued commit and are answered.
         shutdown.abort();
         await engine.drain();
+        const http = server as ServerType & { closeIdleConnections(): void; closeAllConnections(): void };
         await new Promise<void>((resolve) => {
           server.close(() => resolve());
-          // Idle keep-alive sockets would hold close() open; in-flight requests still finish.
-          (server as { closeIdleConnections?: () => void }).closeIdleConnections?.();
+          http.closeIdleConnections();
+          // Keep-alive sockets that finish a response after this point would hold close() open.
+          setTimeout(() => http.closeAllConnections(), SHUTDOWN_GRACE_MS).unref();
         });
         await hub.disconnect();
         await database.close();

@@ -6,6 +6,7 @@ import { assertGeneration, authorize, generationOf } from '../auth/permissions.j
 import { ProblemError } from '../errors.js';
 import { BuildCursor } from '../log/build-cursor.js';
 import type { AppDeps, AppEnv } from './app-env.js';
+import { anySignal } from './any-signal.js';
 import { parseAppendBody } from './append-input.js';
 import { afterParam, buildIdParam, integerParam, readJsonBody, secondsParam } from './request-input.js';
 
@@ -36,14 +37,17 @@ export function registerEventRoutes(app: Hono<AppEnv>, deps: AppDeps): void {
     const limit = integerParam(c, 'limit', 1, config.limits.maxReadLimit, ReadDefaults.limit);
     const waitSeconds = secondsParam(c, 'wait', config.limits.maxWaitSeconds);
     const cursor = await BuildCursor.open(engine, buildId, after);
+    // A shutdown answers waiting long-polls at once instead of holding the server open.
+    const stop = anySignal([c.req.raw.signal, deps.shutdownSignal]);
     metrics.longPollsWaiting.inc();
     try {
       assertGeneration(principal, cursor.generation);
-      const step = await cursor.next(limit, waitSeconds * 1000, c.req.raw.signal);
+      const step = await cursor.next(limit, waitSeconds * 1000, stop.signal);
       const records = step.kind === 'events' ? step.records : [];
       const body = `{"events":[${records.map((r) => r.json).join(',')}],"ack":${cursor.ack},"final":${cursor.final ?? 'null'},"next":${records.at(-1)?.seq ?? after}}`;
       return c.body(body, 200, { [H.contentType]: 'application/json' });
     } finally {
+      stop.dispose();
       metrics.longPollsWaiting.dec();
       cursor.close();
     }
