@@ -105,9 +105,11 @@ for (const backend of BACKENDS) {
       expect(JSON.parse(createdFrame.at(-1)!.data!)).toMatchObject({ ack: 0, status: 'running' });
 
       // Many commits within a moment are coalesced into few frames.
-      for (let i = 1; i <= 20; i++) {
-        await server.api(`/v1/builds/${created.buildId}/events`, { token: created.runner, body: { from: i, events: [{ type: 'log', data: { line: String(i) } }], final: i === 20 } });
-      }
+      await Promise.all(
+        Array.from({ length: 20 }, (_, k) =>
+          server.api(`/v1/builds/${created.buildId}/events`, { token: created.runner, body: { from: k + 1, events: [{ type: 'log', data: { line: String(k) } }], final: k === 19 } }),
+        ),
+      );
       const frames = await sse.collect((f) => f.data !== undefined && JSON.parse(f.data).status === 'complete');
       const forBuild = frames.filter((f) => f.data && JSON.parse(f.data).buildId === created.buildId);
       expect(forBuild.length).toBeLessThan(20);
