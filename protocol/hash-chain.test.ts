@@ -3,7 +3,7 @@ import { createHash } from 'node:crypto';
 import { describe, it, expect } from 'vitest';
 import fc from 'fast-check';
 import { canonicalJson } from './canonical-json.js';
-import { EMPTY_DIGEST, chainDigest, chainDigests, eventContentKey, type ChainEvent } from './hash-chain.js';
+import { EMPTY_DIGEST, chainDigest, chainDigests, eventContentKey, portableSha256Hex, type ChainEvent } from './hash-chain.js';
 
 const sha256Hex = (text: string): string => createHash('sha256').update(text, 'utf8').digest('hex');
 
@@ -119,5 +119,13 @@ describe('eventContentKey', () => {
     expect(eventContentKey({ type: 't', data: { a: 1 } })).not.toBe(eventContentKey({ type: 't', data: { a: 2 } }));
     expect(eventContentKey({ type: 't', data: null })).not.toBe(eventContentKey({ type: 't', data: 'null' }));
     expect(eventContentKey({ type: 't', time: '2026-11-27T18:00:00Z' })).not.toBe(eventContentKey({ type: 't', time: '2026-11-27T18:00:00.000Z' }));
+  });
+});
+
+describe('portableSha256Hex', () => {
+  it('agrees with node:crypto on ASCII, multi-byte and astral text', () => {
+    for (const text of ['', 'abc', 'é – ✓', '𝄞 \u0000 \n', 'x'.repeat(10_000)]) {
+      expect(portableSha256Hex(text)).toBe(sha256Hex(text));
+    }
   });
 });

@@ -17,21 +17,30 @@ export interface ChainEvent {
   readonly time?: string | null;
 }
 
+/** Lower-case hex sha256 of a string's UTF-8 bytes. */
+export type Sha256Hex = (text: string) => string;
+
+/**
+ * The portable sha256 (pure JS, runs in browsers). Node callers on a hot path pass
+ * `node:crypto`'s instead — several times faster — and get identical digests.
+ */
+export const portableSha256Hex: Sha256Hex = (text) => bytesToHex(sha256(utf8ToBytes(text)));
+
 /** `d_n = hex(sha256(d_{n-1} + "\n" + canonicalJson({seq, type, data, time})))`, hashed as UTF-8. */
-export function chainDigest(previous: string, event: ChainEvent): string {
+export function chainDigest(previous: string, event: ChainEvent, sha256Hex: Sha256Hex = portableSha256Hex): string {
   const body = canonicalJson({
     seq: event.seq,
     type: event.type,
     data: event.data ?? null,
     time: event.time ?? null,
   });
-  return bytesToHex(sha256(utf8ToBytes(`${previous}\n${body}`)));
+  return sha256Hex(`${previous}\n${body}`);
 }
 
 /** Folds `chainDigest` over `events` (in seq order) starting from the digest `start`. */
-export function chainDigests(start: string, events: Iterable<ChainEvent>): string {
+export function chainDigests(start: string, events: Iterable<ChainEvent>, sha256Hex: Sha256Hex = portableSha256Hex): string {
   let digest = start;
-  for (const event of events) digest = chainDigest(digest, event);
+  for (const event of events) digest = chainDigest(digest, event, sha256Hex);
   return digest;
 }
 

@@ -5,6 +5,7 @@
 import { chainDigest, eventContentKey } from '../../protocol/hash-chain.js';
 import type { AppendResponse } from '../../protocol/schemas.js';
 import { ProblemError } from '../errors.js';
+import { nodeSha256Hex } from './node-sha256.js';
 
 /** One event as stored: `data` is its JSON text. */
 export interface StoredEvent {
@@ -140,7 +141,7 @@ function advanceAck(state: BuildWriteState): void {
   for (;;) {
     const next = state.stored.get(state.ack + 1);
     if (next === undefined) return;
-    state.digest = chainDigest(state.digest, { seq: next.seq, type: next.type, data: JSON.parse(next.data) as unknown, time: next.time });
+    state.digest = chainDigest(state.digest, { seq: next.seq, type: next.type, data: JSON.parse(next.data) as unknown, time: next.time }, nodeSha256Hex);
     state.ack = next.seq;
     state.lastEventAt = next.receivedAt;
     state.newlyAcked.push(next);
