@@ -1,0 +1,113 @@
+// The build page (/builds/:buildId): watches one build and renders its state as it streams —
+// summary, connection, errors, assistant text and reasoning, tool calls, output, counts, data.
+// Renders at most once per animation frame, however fast events arrive.
+import type { BuildState } from '../../protocol/build-state.js';
+import { watchBuild, type BuildWatch } from '../watch-build.js';
+import type { WatchStatus } from '../watch-status.js';
+import { BuildSummary } from './build-summary.js';
+import { CountsSection, DataSection, ErrorsSection, TextSection } from './build-sections.js';
+import { ConnectionIndicator, describeError } from './connection-indicator.js';
+import { h, replaceChildren } from './dom.js';
+import { LogPanel } from './log-panel.js';
+import { tokenForm } from './token-form.js';
+import { ToolTimeline } from './tool-timeline.js';
+
+export interface PageContext {
+  readonly origin: string;
+  readonly token: string;
+  /** Start again (after a new token was entered). */
+  readonly restart: () => void;
+}
+
+export interface Page {
+  close(): void;
+}
+
+export function mountBuildPage(root: HTMLElement, buildId: string, ctx: PageContext): Page {
+  const indicator = new ConnectionIndicator();
+  const summary = new BuildSummary();
+  const errors = new ErrorsSection();
+  const text = new TextSection('Assistant', 'text');
+  const reasoning = new TextSection('Reasoning', 'reasoning');
+  const tools = new ToolTimeline();
+  const log = new LogPanel();
+  const counts = new CountsSection();
+  const data = new DataSection();
+  const notice = h('div', { class: 'notice-slot' });
+
+  replaceChildren(
+    root,
+    h(
+      'header',
+      { class: 'top' },
+      h('a', { class: 'back', attrs: { href: '/' } }, '← Builds'),
+      h('h1', null, h('span', { class: 'muted' }, 'build '), h('code', { class: 'build-id' }, buildId)),
+      indicator.el,
+    ),
+    h(
+      'main',
+      { class: 'build-page' },
+      notice,
+      summary.el,
+      errors.el,
+      h('div', { class: 'columns' }, h('div', { class: 'col-main' }, text.el, reasoning.el, tools.el), h('div', { class: 'col-side' }, log.el, counts.el, data.el)),
+    ),
+  );
+  document.title = `${buildId} · runlog`;
+
+  let latest: { state: BuildState; seq: number } | undefined;
+  let frame: number | undefined;
+  let watch: BuildWatch | undefined;
+  const render = () => {
+    frame = undefined;
+    if (latest === undefined) return;
+    const { state, seq } = latest;
+    summary.render(state, seq);
+    errors.render(state.errors);
+    text.render(state.texts);
+    reasoning.render(state.reasoning);
+    tools.render(state.tools);
+    log.render(state.logs);
+    counts.render(state.counts);
+    data.render(state.data);
+    if (watch) summary.renderStats(watch.stats);
+    document.title = `${state.status} · ${buildId} · runlog`;
+  };
+
+  const onStatus = (status: WatchStatus) => {
+    indicator.set(status);
+    root.dataset.conn = status.kind;
+    if (status.kind !== 'error') return;
+    replaceChildren(
+      notice,
+      status.status === 401 || status.status === 403
+        ? tokenForm(`The server refused this page's token: ${describeError(status)}.`, ctx.restart)
+        : h('p', { class: 'notice' }, status.status === 404 ? `There is no build named “${buildId}”.` : `Stopped: ${describeError(status)}.`),
+    );
+  };
+
+  watch = watchBuild({
+    url: ctx.origin,
+    buildId,
+    token: ctx.token,
+    onStatus,
+    onBuild: (build) => summary.renderBuild(build),
+    onState: (state, seq) => {
+      latest = { state, seq };
+      frame ??= requestAnimationFrame(render);
+    },
+  });
+
+  const ticker = setInterval(() => {
+    summary.tick();
+    indicator.tick();
+  }, 1000);
+
+  return {
+    close() {
+      clearInterval(ticker);
+      if (frame !== undefined) cancelAnimationFrame(frame);
+      watch?.close();
+    },
+  };
+}

@@ -1,0 +1,110 @@
+// How the web-client reaches the server: the injected EventSource constructor and fetch
+// (globals by default, the `eventsource` package in Node tests), URLs with `?token=` for
+// EventSource (it cannot set headers, PROTOCOL §Auth), and JSON GETs with a Bearer header.
+import { BEARER_PREFIX, ContentTypes, Headers as H, QueryParams } from '../protocol/headers.js';
+import { WebClientError, codeForStatus } from './errors.js';
+
+/** The part of EventSource the client uses; the browser's and the `eventsource` package's both fit. */
+export interface EventSourceLike {
+  readonly readyState: number;
+  onopen: ((event: Event) => unknown) | null;
+  onmessage: ((event: MessageEvent) => unknown) | null;
+  onerror: ((event: Event) => unknown) | null;
+  addEventListener(type: string, listener: (event: MessageEvent) => unknown): void;
+  close(): void;
+}
+
+export type EventSourceConstructor = new (url: string) => EventSourceLike;
+
+export type FetchLike = (input: string, init?: RequestInit) => Promise<Response>;
+
+/** readyState once the source has given up (a non-200 answer, a 204, a wrong content type). */
+export const EVENT_SOURCE_CLOSED = 2;
+
+export interface TransportOptions {
+  /** The server's origin, e.g. `location.origin` or `http://127.0.0.1:8787`. */
+  readonly url: string;
+  /** A `read:*`, `read:<buildId>` or admin token; none for an open server. */
+  readonly token?: string | undefined;
+  /** @default globalThis.EventSource */
+  readonly EventSource?: EventSourceConstructor | undefined;
+  /** @default globalThis.fetch */
+  readonly fetch?: FetchLike | undefined;
+}
+
+export class Transport {
+  readonly #base: string;
+  readonly #token: string | undefined;
+  readonly #EventSource: EventSourceConstructor;
+  readonly #fetch: FetchLike;
+
+  constructor(options: TransportOptions) {
+    if (typeof options.url !== 'string' || !/^https?:\/\//.test(options.url)) {
+      throw new TypeError(`Expected \`url\` to be an http(s) origin, got ${JSON.stringify(options.url)}`);
+    }
+    const ES = options.EventSource ?? (globalThis as { EventSource?: EventSourceConstructor }).EventSource;
+    if (ES === undefined) throw new TypeError('Expected `EventSource` to be given: this runtime has no global EventSource');
+    if (options.fetch === undefined && typeof globalThis.fetch !== 'function') throw new TypeError('Expected `fetch` to be given: this runtime has no global fetch');
+    this.#base = options.url.replace(/\/+$/, '');
+    this.#token = options.token || undefined;
+    this.#EventSource = ES;
+    // Bound: a browser's fetch throws "Illegal invocation" when called on another receiver.
+    this.#fetch = options.fetch ?? ((input, init) => globalThis.fetch(input, init));
+  }
+
+  /** An absolute URL for `path` with `params`; `withToken` adds `?token=` (EventSource only). */
+  url(path: string, params: Record<string, string | number> = {}, withToken = false): string {
+    const url = new URL(this.#base + path);
+    for (const [k, v] of Object.entries(params)) url.searchParams.set(k, String(v));
+    if (withToken && this.#token !== undefined) url.searchParams.set(QueryParams.token, this.#token);
+    return url.toString();
+  }
+
+  openEventSource(path: string, params: Record<string, string | number> = {}): EventSourceLike {
+    return new this.#EventSource(this.url(path, params, true));
+  }
+
+  /**
+   * GET JSON. An HTTP error becomes a WebClientError with the status (its `final` says whether
+   * retrying can help); a failure to reach the server is code `network`.
+   */
+  async getJson<T>(path: string, params: Record<string, string | number> = {}, signal?: AbortSignal): Promise<T> {
+    const headers: Record<string, string> = { Accept: ContentTypes.json };
+    if (this.#token !== undefined) headers[H.authorization] = BEARER_PREFIX + this.#token;
+    let response: Response;
+    try {
+      response = await this.#fetch(this.url(path, params), { headers, signal: signal ?? null, cache: 'no-store' });
+    } catch (error) {
+      throw new WebClientError('network', `Could not reach ${this.#base}: ${(error as Error).message}`, { cause: error });
+    }
+    let body: unknown;
+    try {
+      body = await response.json();
+    } catch (error) {
+      if (response.ok) throw new WebClientError('invalid_response', `${path} did not answer JSON`, { status: response.status, cause: error });
+      body = undefined;
+    }
+    if (!response.ok) {
+      const detail = typeof body === 'object' && body !== null ? (body as { detail?: unknown }).detail : undefined;
+      throw new WebClientError(codeForStatus(response.status, body), typeof detail === 'string' ? detail : `HTTP ${response.status} from ${path}`, {
+        status: response.status,
+      });
+    }
+    return body as T;
+  }
+}
+
+/** `/v1/builds/{id}` with the id escaped. */
+export function buildPath(buildId: string, suffix = ''): string {
+  return `/v1/builds/${encodeURIComponent(buildId)}${suffix}`;
+}
+
+/** An SSE frame's `data` as JSON; undefined when it is not (the caller skips the frame). */
+export function parseFrame(data: unknown): unknown {
+  if (typeof data !== 'string') return undefined;
+  try {
+    return JSON.parse(data) as unknown;
+  } catch {
+    return undefined;
+  }
+}

@@ -1,0 +1,366 @@
+// Watches one build (PROTOCOL §State, §SSE): loads the snapshot at seq S from /state, streams
+// from `?after=S`, folds each event with the shared reducer, and keeps the fold exact — a seq
+// already applied is ignored, a seq past the next one is repaired from the JSON endpoint
+// first, and the watcher stops at `end`, or for good on 401/403/404.
+import { initialBuildState, reduceEvents, type BuildState } from '../protocol/build-state.js';
+import { BUILD_ID_PATTERN } from '../protocol/limits.js';
+import type { Build, EventsPage, LogEvent } from '../protocol/schemas.js';
+import { WebClientError, codeForStatus, isFinalStatus } from './errors.js';
+import { EVENT_SOURCE_CLOSED, Transport, buildPath, parseFrame as parseJson, type EventSourceLike, type TransportOptions } from './transport.js';
+import { reconnectDelayMs, type ReconnectOptions, type WatchStatus } from './watch-status.js';
+
+export interface WatchBuildOptions extends TransportOptions, ReconnectOptions {
+  readonly buildId: string;
+  /** After the snapshot and after every applied run of events, with the seq the state is at. */
+  readonly onState?: (state: BuildState, seq: number) => void;
+  /** Each event applied after the snapshot, in seq order, exactly once. */
+  readonly onEvent?: (event: LogEvent) => void;
+  readonly onStatus?: (status: WatchStatus) => void;
+  /** The build's record, each time the watcher reads it (on start and when probing after an error). */
+  readonly onBuild?: (build: Build) => void;
+  /** Events per JSON read while repairing a gap. @default 1000 */
+  readonly repairPageEvents?: number;
+}
+
+export interface WatchStats {
+  /** The seq of the /state snapshot the watch started from. */
+  snapshotSeq: number;
+  /** Event frames that arrived over streams (duplicates included). */
+  streamEvents: number;
+  /** Frames ignored because their seq was already applied. */
+  duplicates: number;
+  /** Events read from the JSON endpoint to fill gaps. */
+  repairedEvents: number;
+  /** EventSource objects this watcher created (the browser's own reconnects are not counted). */
+  streamsOpened: number;
+}
+
+export interface BuildWatch {
+  readonly buildId: string;
+  /** The seq the state is folded up to. */
+  readonly seq: number;
+  readonly state: BuildState;
+  readonly status: WatchStatus;
+  readonly stats: Readonly<WatchStats>;
+  /** Stops watching: closes the stream, cancels timers and requests. */
+  close(): void;
+}
+
+export const WatchBuildDefaults = {
+  repairPageEvents: 1000, // a gap is normally a handful of events; 1000 bounds one read's size
+} as const;
+
+export function watchBuild(options: WatchBuildOptions): BuildWatch {
+  return new BuildWatcher(options);
+}
+
+type Item = { readonly kind: 'event'; readonly event: LogEvent } | { readonly kind: 'end'; readonly final: number };
+
+class BuildWatcher implements BuildWatch {
+  readonly buildId: string;
+  readonly stats: WatchStats = { snapshotSeq: 0, streamEvents: 0, duplicates: 0, repairedEvents: 0, streamsOpened: 0 };
+  readonly #o: WatchBuildOptions;
+  readonly #t: Transport;
+  readonly #abort = new AbortController();
+  #state: BuildState = initialBuildState();
+  #seq = 0;
+  #status: WatchStatus = { kind: 'connecting' };
+  #source: EventSourceLike | undefined;
+  /** Set by close(), complete or a final error: nothing happens after it. */
+  #stopped = false;
+  #failures = 0;
+  #since: number | undefined;
+  #timer: ReturnType<typeof setTimeout> | undefined;
+  #queue: Item[] = [];
+  /** A gap repair is reading; the queue waits for it. */
+  #repairing = false;
+  #probing = false;
+
+  constructor(options: WatchBuildOptions) {
+    if (typeof options.buildId !== 'string' || !BUILD_ID_PATTERN.test(options.buildId)) {
+      throw new TypeError(`Expected \`buildId\` to match ${BUILD_ID_PATTERN}, got ${JSON.stringify(options.buildId)}`);
+    }
+    const page = options.repairPageEvents ?? WatchBuildDefaults.repairPageEvents;
+    if (!Number.isInteger(page) || page < 1 || page > 10_000) {
+      throw new TypeError(`Expected \`repairPageEvents\` to be an integer 1–10000, got ${page}`);
+    }
+    this.buildId = options.buildId;
+    this.#o = options;
+    this.#t = new Transport(options);
+    this.#emitStatus();
+    void this.#load();
+  }
+
+  get seq(): number {
+    return this.#seq;
+  }
+  get state(): BuildState {
+    return this.#state;
+  }
+  get status(): WatchStatus {
+    return this.#status;
+  }
+
+  close(): void {
+    this.#stop();
+  }
+
+  // ── connecting ────────────────────────────────────────────────────────────────────────
+
+  async #load(): Promise<void> {
+    try {
+      const build = await this.#readBuild();
+      const snapshot = await this.#t.getJson<{ seq: number; state: BuildState }>(buildPath(this.buildId, '/state'), {}, this.#abort.signal);
+      if (this.#stopped) return;
+      this.#state = snapshot.state;
+      this.#seq = snapshot.seq;
+      this.stats.snapshotSeq = snapshot.seq;
+      this.#call(() => this.#o.onState?.(this.#state, this.#seq));
+      if (this.#isDone(build)) this.#complete();
+      else this.#openStream();
+    } catch (error) {
+      this.#onFailure(error, () => void this.#load());
+    }
+  }
+
+  async #readBuild(): Promise<Build> {
+    const build = await this.#t.getJson<Build>(buildPath(this.buildId), {}, this.#abort.signal);
+    if (!this.#stopped) this.#call(() => this.#o.onBuild?.(build));
+    return build;
+  }
+
+  #isDone(build: Build): boolean {
+    return build.status === 'complete' && build.final !== null && this.#seq >= build.final && this.#queue.length === 0;
+  }
+
+  #openStream(): void {
+    this.#closeSource();
+    const es = this.#t.openEventSource(buildPath(this.buildId, '/stream'), { after: this.#seq });
+    this.#source = es;
+    this.stats.streamsOpened += 1;
+    es.onopen = () => {
+      if (es !== this.#source) return;
+      this.#failures = 0;
+      this.#since = undefined;
+      this.#setStatus({ kind: 'live' });
+    };
+    es.onmessage = (message) => {
+      if (es === this.#source) this.#receive(message.data);
+    };
+    es.addEventListener('end', (message) => {
+      if (es !== this.#source) return;
+      this.#closeSource(); // the server closes next; the EventSource must not reconnect
+      const final = parseJson(message.data) as { final?: unknown } | undefined;
+      this.#queue.push({ kind: 'end', final: typeof final?.final === 'number' ? final.final : this.#seq });
+      this.#drain();
+    });
+    es.onerror = (event) => {
+      if (es === this.#source) this.#onStreamError(es, event);
+    };
+  }
+
+  // ── applying events ───────────────────────────────────────────────────────────────────
+
+  #receive(data: unknown): void {
+    const event = parseJson(data) as LogEvent | undefined;
+    // A frame that is not an event is skipped; the gap it leaves is repaired from JSON.
+    if (typeof event?.seq !== 'number') return;
+    this.stats.streamEvents += 1;
+    this.#queue.push({ kind: 'event', event });
+    this.#drain();
+  }
+
+  /** Applies queued items in seq order; stops at a gap and lets #repair continue. */
+  #drain(): void {
+    if (this.#repairing || this.#stopped) return;
+    const batch: LogEvent[] = [];
+    let last = this.#seq;
+    while (this.#queue.length > 0) {
+      const item = this.#queue[0]!;
+      const upTo = item.kind === 'event' ? item.event.seq - 1 : item.final;
+      if (upTo > last) {
+        // A gap: apply what is in order, read the missing seqs, then go on from here.
+        this.#apply(batch);
+        void this.#repair(upTo);
+        return;
+      }
+      this.#queue.shift();
+      if (item.kind === 'end') {
+        this.#apply(batch);
+        this.#complete();
+        return;
+      }
+      if (item.event.seq <= last) {
+        this.stats.duplicates += 1;
+        continue;
+      }
+      batch.push(item.event);
+      last = item.event.seq;
+    }
+    this.#apply(batch);
+  }
+
+  async #repair(until: number): Promise<void> {
+    this.#repairing = true;
+    try {
+      const pageSize = this.#o.repairPageEvents ?? WatchBuildDefaults.repairPageEvents;
+      while (this.#seq < until) {
+        const page = await this.#t.getJson<EventsPage>(
+          buildPath(this.buildId, '/events'),
+          { after: this.#seq, limit: Math.min(pageSize, until - this.#seq) },
+          this.#abort.signal,
+        );
+        if (this.#stopped) return;
+        const fresh = page.events.filter((e) => e.seq > this.#seq);
+        if (fresh.length === 0 || fresh[0]!.seq !== this.#seq + 1) {
+          throw new WebClientError('invalid_response', `The log has no event ${this.#seq + 1} yet, though the stream sent a later one`);
+        }
+        this.stats.repairedEvents += fresh.length;
+        this.#apply(fresh);
+      }
+      this.#repairing = false;
+      this.#drain();
+    } catch (error) {
+      this.#repairing = false;
+      if (this.#stopped) return;
+      // Not repaired: drop what the stream sent beyond the gap and resume from the last applied seq.
+      this.#queue = [];
+      this.#closeSource();
+      this.#onFailure(error, () => void this.#reconnect());
+    }
+  }
+
+  #apply(events: LogEvent[]): void {
+    if (events.length === 0) return;
+    this.#state = reduceEvents(this.#state, events);
+    this.#seq = events[events.length - 1]!.seq;
+    for (const event of events) this.#call(() => this.#o.onEvent?.(event));
+    this.#call(() => this.#o.onState?.(this.#state, this.#seq));
+  }
+
+  // ── trouble ───────────────────────────────────────────────────────────────────────────
+
+  #onStreamError(es: EventSourceLike, event: Event): void {
+    // The `eventsource` package reports the HTTP status; a browser's EventSource does not,
+    // so there the probe below tells a refused token or a deleted build from network trouble.
+    const status = (event as { code?: unknown }).code;
+    if (typeof status === 'number' && isFinalStatus(status)) {
+      this.#fail(new WebClientError(codeForStatus(status, undefined), `The stream answered HTTP ${status}`, { status }));
+      return;
+    }
+    this.#trouble();
+    if (es.readyState === EVENT_SOURCE_CLOSED) {
+      // The EventSource gave up (a non-200 answer or a 204): reconnecting is ours to do.
+      this.#closeSource();
+      void this.#reconnect();
+    } else {
+      void this.#check();
+    }
+  }
+
+  /** While the EventSource retries by itself: stop it if the build is gone, the token refused or the build done. */
+  async #check(): Promise<void> {
+    if (this.#probing) return;
+    this.#probing = true;
+    try {
+      const build = await this.#readBuild();
+      if (!this.#stopped && this.#isDone(build)) this.#complete();
+    } catch (error) {
+      if (error instanceof WebClientError && error.final) this.#fail(error);
+    } finally {
+      this.#probing = false;
+    }
+  }
+
+  /**
+   * After the stream was lost for good: ask at once whether the build is gone, the token
+   * refused or the build done; otherwise open a new stream from the last applied seq after
+   * a backoff delay.
+   */
+  async #reconnect(): Promise<void> {
+    try {
+      const build = await this.#readBuild();
+      if (this.#stopped) return;
+      if (this.#isDone(build)) this.#complete();
+      else this.#schedule(() => this.#openStream());
+    } catch (error) {
+      this.#onFailure(error, () => void this.#reconnect());
+    }
+  }
+
+  #onFailure(error: unknown, retry: () => void): void {
+    if (this.#stopped) return;
+    if (error instanceof WebClientError && error.final) {
+      this.#fail(error);
+      return;
+    }
+    this.#trouble();
+    this.#schedule(retry);
+  }
+
+  #trouble(): void {
+    this.#failures += 1;
+    this.#since ??= Date.now();
+    this.#setStatus({ kind: 'reconnecting', attempt: this.#failures, since: this.#since });
+  }
+
+  #schedule(fn: () => void): void {
+    clearTimeout(this.#timer);
+    this.#timer = setTimeout(() => {
+      this.#timer = undefined;
+      if (!this.#stopped) fn();
+    }, reconnectDelayMs(this.#failures - 1, this.#o));
+  }
+
+  // ── the end ───────────────────────────────────────────────────────────────────────────
+
+  #complete(): void {
+    if (this.#stopped) return;
+    this.#setStatus({ kind: 'complete' });
+    this.#stop();
+  }
+
+  #fail(error: WebClientError): void {
+    if (this.#stopped) return;
+    this.#setStatus({ kind: 'error', code: error.code, status: error.status, message: error.message });
+    this.#stop();
+  }
+
+  #stop(): void {
+    this.#stopped = true;
+    this.#closeSource();
+    clearTimeout(this.#timer);
+    this.#abort.abort();
+    this.#queue = [];
+  }
+
+  #closeSource(): void {
+    const es = this.#source;
+    this.#source = undefined;
+    es?.close();
+  }
+
+  #setStatus(status: WatchStatus): void {
+    if (this.#stopped) return;
+    const prev = this.#status;
+    if (prev.kind === status.kind && (prev.kind !== 'reconnecting' || prev.attempt === (status as { attempt: number }).attempt)) return;
+    this.#status = status;
+    this.#emitStatus();
+  }
+
+  #emitStatus(): void {
+    const status = this.#status;
+    this.#call(() => this.#o.onStatus?.(status));
+  }
+
+  /** Runs a caller's callback; its exception is rethrown outside the watcher so the watch goes on. */
+  #call(fn: () => void): void {
+    try {
+      fn();
+    } catch (error) {
+      queueMicrotask(() => {
+        throw error;
+      });
+    }
+  }
+}

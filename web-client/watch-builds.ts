@@ -1,0 +1,187 @@
+// Watches the build list (PROTOCOL §Build list, live): `GET /v1/builds?watch=true` sends the
+// current page as `data: Build` frames, then one per change, `event: deleted` for removals.
+// A reconnect starts again with the list, so after each (re)open the frames of a short window
+// are collected into a fresh list that replaces the shown one whole (no flicker, and builds
+// deleted while disconnected disappear).
+import { QueryParams } from '../protocol/headers.js';
+import type { Build } from '../protocol/schemas.js';
+import { WebClientError, codeForStatus, isFinalStatus } from './errors.js';
+import { EVENT_SOURCE_CLOSED, Transport, parseFrame as parseJson, type EventSourceLike, type TransportOptions } from './transport.js';
+import { reconnectDelayMs, type ReconnectOptions, type WatchStatus } from './watch-status.js';
+
+export interface WatchBuildsOptions extends TransportOptions, ReconnectOptions {
+  /** The builds, newest first, after every change. */
+  readonly onChange: (builds: readonly Build[]) => void;
+  readonly onStatus?: (status: WatchStatus) => void;
+  /** How long after each (re)open the list frames are gathered before the list is replaced. @default 150 */
+  readonly resyncMs?: number;
+}
+
+export interface BuildsWatch {
+  readonly builds: readonly Build[];
+  readonly status: WatchStatus;
+  close(): void;
+}
+
+export const WatchBuildsDefaults = {
+  resyncMs: 150, // the server writes the whole first page at once; this only needs to span one write
+} as const;
+
+export function watchBuilds(options: WatchBuildsOptions): BuildsWatch {
+  return new BuildsWatcher(options);
+}
+
+/** Newest first: by creation time, then by id so equal times keep one order. */
+export function compareNewestFirst(a: Build, b: Build): number {
+  if (a.createdAt !== b.createdAt) return a.createdAt < b.createdAt ? 1 : -1;
+  return a.buildId < b.buildId ? 1 : a.buildId > b.buildId ? -1 : 0;
+}
+
+class BuildsWatcher implements BuildsWatch {
+  readonly #o: WatchBuildsOptions;
+  readonly #t: Transport;
+  readonly #abort = new AbortController();
+  #builds = new Map<string, Build>();
+  /** Frames gathered since the last (re)open, until the resync window closes. */
+  #incoming: Map<string, Build> | undefined;
+  #sorted: readonly Build[] = [];
+  #status: WatchStatus = { kind: 'connecting' };
+  #source: EventSourceLike | undefined;
+  #stopped = false;
+  #failures = 0;
+  #since: number | undefined;
+  #timer: ReturnType<typeof setTimeout> | undefined;
+  #resyncTimer: ReturnType<typeof setTimeout> | undefined;
+  #probing = false;
+
+  constructor(options: WatchBuildsOptions) {
+    if (typeof options.onChange !== 'function') throw new TypeError('Expected `onChange` to be a function');
+    this.#o = options;
+    this.#t = new Transport(options);
+    this.#o.onStatus?.(this.#status);
+    this.#open();
+  }
+
+  get builds(): readonly Build[] {
+    return this.#sorted;
+  }
+  get status(): WatchStatus {
+    return this.#status;
+  }
+
+  close(): void {
+    this.#stopped = true;
+    this.#source?.close();
+    this.#source = undefined;
+    clearTimeout(this.#timer);
+    clearTimeout(this.#resyncTimer);
+    this.#abort.abort();
+  }
+
+  #open(): void {
+    const es = this.#t.openEventSource('/v1/builds', { [QueryParams.watch]: 'true' });
+    this.#source = es;
+    es.onopen = () => {
+      if (es !== this.#source) return;
+      this.#failures = 0;
+      this.#since = undefined;
+      this.#setStatus({ kind: 'live' });
+      this.#incoming = new Map();
+      clearTimeout(this.#resyncTimer);
+      this.#resyncTimer = setTimeout(() => this.#endResync(), this.#o.resyncMs ?? WatchBuildsDefaults.resyncMs);
+    };
+    es.onmessage = (message) => {
+      if (es !== this.#source) return;
+      const build = parseJson(message.data) as Build | undefined;
+      if (typeof build?.buildId !== 'string') return;
+      if (this.#incoming !== undefined) {
+        this.#incoming.set(build.buildId, build);
+      } else {
+        this.#builds.set(build.buildId, build);
+        this.#changed();
+      }
+    };
+    es.addEventListener('deleted', (message) => {
+      if (es !== this.#source) return;
+      const id = (parseJson(message.data) as { buildId?: unknown } | undefined)?.buildId;
+      if (typeof id !== 'string') return;
+      this.#incoming?.delete(id);
+      if (this.#builds.delete(id)) this.#changed();
+    });
+    es.onerror = (event) => {
+      if (es !== this.#source) return;
+      const status = (event as { code?: unknown }).code;
+      if (typeof status === 'number' && isFinalStatus(status)) {
+        this.#fail(new WebClientError(codeForStatus(status, undefined), `The build list answered HTTP ${status}`, { status }));
+        return;
+      }
+      this.#failures += 1;
+      this.#since ??= Date.now();
+      this.#setStatus({ kind: 'reconnecting', attempt: this.#failures, since: this.#since });
+      if (es.readyState === EVENT_SOURCE_CLOSED) this.#source = undefined; // it gave up: reopening is ours to do
+      void this.#probe(es.readyState === EVENT_SOURCE_CLOSED);
+    };
+  }
+
+  #endResync(): void {
+    if (this.#incoming === undefined || this.#stopped) return;
+    this.#builds = this.#incoming;
+    this.#incoming = undefined;
+    this.#changed();
+  }
+
+  /**
+   * A browser's EventSource hides the status: ask with fetch whether retrying can help. With
+   * `reopen` (the EventSource gave up), open a new one after a backoff delay.
+   */
+  async #probe(reopen: boolean): Promise<void> {
+    if (this.#probing && !reopen) return;
+    this.#probing = true;
+    let ok = false;
+    try {
+      await this.#t.getJson('/v1/builds', { limit: 1 }, this.#abort.signal);
+      ok = true;
+    } catch (error) {
+      if (error instanceof WebClientError && error.final) this.#fail(error);
+    } finally {
+      this.#probing = false;
+    }
+    if (!reopen || this.#stopped) return;
+    if (!ok) {
+      this.#failures += 1;
+      this.#setStatus({ kind: 'reconnecting', attempt: this.#failures, since: this.#since ?? Date.now() });
+    }
+    clearTimeout(this.#timer);
+    this.#timer = setTimeout(() => (ok ? this.#open() : void this.#probe(true)), reconnectDelayMs(this.#failures - 1, this.#o));
+  }
+
+  #fail(error: WebClientError): void {
+    if (this.#stopped) return;
+    this.#setStatus({ kind: 'error', code: error.code, status: error.status, message: error.message });
+    this.close();
+  }
+
+  #changed(): void {
+    this.#sorted = [...this.#builds.values()].sort(compareNewestFirst);
+    const builds = this.#sorted;
+    try {
+      this.#o.onChange(builds);
+    } catch (error) {
+      queueMicrotask(() => {
+        throw error;
+      });
+    }
+  }
+
+  #setStatus(status: WatchStatus): void {
+    if (this.#stopped) return;
+    this.#status = status;
+    try {
+      this.#o.onStatus?.(status);
+    } catch (error) {
+      queueMicrotask(() => {
+        throw error;
+      });
+    }
+  }
+}

@@ -1,0 +1,41 @@
+// What a watcher tells its caller about the connection. A state machine:
+//
+//   connecting ──snapshot loaded, stream open──▶ live ──`end` (build complete)──▶ complete
+//       │                                        │ ▲
+//       │ network / 5xx                    error │ │ stream open again
+//       ▼                                        ▼ │
+//   reconnecting {attempt, since} ◀──────────────────┘      (attempt counts failures in a row,
+//                                                            since = when the trouble began)
+//   any ── 401 / 403 / 404 ──▶ error (final: retrying cannot help, the watcher stops)
+import type { WebClientErrorCode } from './errors.js';
+
+export type WatchStatus =
+  | { readonly kind: 'connecting' }
+  | { readonly kind: 'live' }
+  | { readonly kind: 'reconnecting'; readonly attempt: number; readonly since: number }
+  | { readonly kind: 'complete' }
+  | { readonly kind: 'error'; readonly code: WebClientErrorCode; readonly status: number | undefined; readonly message: string };
+
+export type WatchStatusKind = WatchStatus['kind'];
+
+export interface ReconnectOptions {
+  /** First delay of the watcher's own reconnects (after the browser's EventSource gave up). @default 1000 */
+  readonly reconnectBaseMs?: number;
+  /** Longest such delay. @default 15000 */
+  readonly reconnectMaxMs?: number;
+}
+
+export const ReconnectDefaults = {
+  reconnectBaseMs: 1000, // the server's own `retry:` is 1–3 s (PROTOCOL §SSE); start alike
+  reconnectMaxMs: 15_000, // an outage of minutes still gets a try every 15 s, not every 2 min
+} as const;
+
+/**
+ * Full jitter (`random(0, min(cap, base·2^attempt))`, PROTOCOL §Runner obligations), never
+ * below half the base so a tab does not spin when the draw is tiny.
+ */
+export function reconnectDelayMs(attempt: number, options: ReconnectOptions = {}, random: () => number = Math.random): number {
+  const base = options.reconnectBaseMs ?? ReconnectDefaults.reconnectBaseMs;
+  const cap = Math.min(options.reconnectMaxMs ?? ReconnectDefaults.reconnectMaxMs, base * 2 ** Math.min(attempt, 20));
+  return Math.max(base / 2, Math.floor(random() * cap));
+}
