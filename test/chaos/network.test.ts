@@ -8,15 +8,8 @@ import { describeFaults, startFaultProxy, type FaultProxy } from '../support/fau
 import { startTestServer, type TestServer } from '../support/test-server.js';
 import { auditSequence } from './support/resuming-reader.js';
 import { auditStoredLog, connectionPerRequestFetch, followAll, runBuild, tempDir, totals } from './support/chaos-fleet.js';
+import { READER_FAULTS, RUNNER_FAULTS } from './support/fault-mix.js';
 import { Scale, chaosSeed } from './scale.js';
-
-/** Per-connection fault mix for runner traffic: about 35 % of exchanges fail, well above the 20 % floor the test asserts (≈3 σ at ~100 exchanges). */
-export const RUNNER_FAULTS = { refuse: 0.08, dropAfterRequest: 0.14, drip: 0.05, cutResponse: 0.08, delayMs: [0, 30] as const };
-/**
- * For readers: refusals and streams cut mid-frame. No drip: a dripped stream (bytes per tens of
- * milliseconds) would take minutes to carry a build and prove nothing a cut does not.
- */
-export const READER_FAULTS = { refuse: 0.1, cutResponse: 0.5, delayMs: [0, 20] as const };
 
 for (const backend of BACKENDS) {
   describe.skipIf(backend.unavailable !== undefined)(`A: faulty network on ${backend.name}`, () => {
