@@ -62,7 +62,7 @@ const EnvSchema = z.object({
   RUNLOG_MAX_BODY_BYTES: int(1024).default(LimitDefaults.maxBodyBytes),
   RUNLOG_MAX_EVENT_BYTES: int(16).default(LimitDefaults.maxEventDataBytes),
   RUNLOG_MAX_EVENT_DEPTH: int(1, 1000).default(LimitDefaults.maxEventDataDepth),
-  RUNLOG_MAX_GAP: int(0).default(LimitDefaults.maxGapWindow),
+  RUNLOG_MAX_GAP: int(1).default(LimitDefaults.maxGapWindow), // 0 would refuse even a batch at ack + 1
   RUNLOG_COMMIT_QUEUE_MAX: int(1).default(ConfigDefaults.commitQueueMax),
   RUNLOG_COMMIT_GROUP_MAX_EVENTS: int(1).default(ConfigDefaults.commitGroupMaxEvents),
   RUNLOG_PING_INTERVAL_MS: int(10).default(ConfigDefaults.pingIntervalMs),

@@ -1,0 +1,134 @@
+// `runlog-runner tail`: follows a build's SSE stream (PROTOCOL §SSE), one line per event,
+// reconnecting with Last-Event-ID after any disconnect, until the `end` frame or a 204.
+import type { Writable } from 'node:stream';
+import { BEARER_PREFIX, ContentTypes, EndFrameSchema, Headers as H, LogEventSchema, ProblemSchema, type LogEvent } from '../protocol/index.js';
+import { Backoff } from './backoff.js';
+import { UploadRejectedError } from './errors.js';
+import { describeNetworkError } from './http-client.js';
+import type { FetchLike } from './options.js';
+
+export interface TailOptions {
+  readonly url: string;
+  readonly buildId: string;
+  readonly token: string;
+  readonly after: number;
+  readonly json: boolean;
+  readonly out: Writable;
+  /** Where reconnects are reported. */
+  readonly err: Writable;
+  readonly fetch?: FetchLike;
+}
+
+/** One parsed SSE frame (only the fields PROTOCOL uses). */
+export interface SseFrame {
+  id?: string;
+  event?: string;
+  data?: string;
+  retry?: number;
+}
+
+/** Splits SSE text into frames as bytes arrive; keeps the incomplete tail for the next push. */
+export class SseParser {
+  #buffer = '';
+
+  push(text: string): SseFrame[] {
+    this.#buffer += text.replace(/\r\n?/g, '\n');
+    const frames: SseFrame[] = [];
+    for (let end = this.#buffer.indexOf('\n\n'); end >= 0; end = this.#buffer.indexOf('\n\n')) {
+      const block = this.#buffer.slice(0, end);
+      this.#buffer = this.#buffer.slice(end + 2);
+      const frame: SseFrame = {};
+      for (const line of block.split('\n')) {
+        if (line === '' || line.startsWith(':')) continue;
+        const colon = line.indexOf(':');
+        const field = colon < 0 ? line : line.slice(0, colon);
+        const value = colon < 0 ? '' : line.slice(colon + 1).replace(/^ /, '');
+        if (field === 'id') frame.id = value;
+        else if (field === 'event') frame.event = value;
+        else if (field === 'data') frame.data = frame.data === undefined ? value : `${frame.data}\n${value}`;
+        else if (field === 'retry' && /^\d+$/.test(value)) frame.retry = Number(value);
+      }
+      if (frame.id !== undefined || frame.event !== undefined || frame.data !== undefined || frame.retry !== undefined) frames.push(frame);
+    }
+    return frames;
+  }
+}
+
+/** `42 log [stdout] hello` — or the event's JSON with `--json`. */
+export function formatEvent(event: LogEvent, json: boolean): string {
+  if (json) return JSON.stringify(event);
+  const data = event.data as { stream?: unknown; line?: unknown } | null;
+  if (event.type === 'log' && data !== null && typeof data === 'object' && typeof data.line === 'string') {
+    return `${event.seq} log [${String(data.stream)}] ${data.line}`;
+  }
+  return `${event.seq} ${event.type}${event.data === null ? '' : ` ${JSON.stringify(event.data)}`}`;
+}
+
+/** Resolves with the final seq once the stream ended; rejects with an UploadRejectedError on 4xx. */
+export async function tail(options: TailOptions): Promise<number | null> {
+  const fetchFn = options.fetch ?? (globalThis.fetch as FetchLike);
+  const backoff = new Backoff();
+  let lastId: number | undefined = options.after > 0 ? options.after : undefined;
+  let retryMs = 1000;
+  for (;;) {
+    const headers: Record<string, string> = { [H.authorization]: BEARER_PREFIX + options.token, accept: ContentTypes.eventStream };
+    if (lastId !== undefined) headers[H.lastEventId] = String(lastId);
+    let reason: string;
+    try {
+      const response = await fetchFn(`${options.url}/v1/builds/${encodeURIComponent(options.buildId)}/stream?after=${options.after}`, { headers });
+      if (response.status === 204) return lastId ?? null; // at or past final on a complete build
+      if (response.status !== 200) {
+        const text = await response.text();
+        let body: unknown;
+        try {
+          body = JSON.parse(text);
+        } catch {
+          body = undefined;
+        }
+        const problem = ProblemSchema.safeParse(body);
+        const error = new UploadRejectedError(response.status, problem.success ? problem.data : undefined, `tail ${options.buildId}`);
+        if (response.status < 500 && response.status !== 429 && response.status !== 408) throw error;
+        reason = error.message;
+      } else {
+        const parser = new SseParser();
+        const decoder = new TextDecoder();
+        const reader = response.body!.getReader();
+        reason = 'the stream ended';
+        for (;;) {
+          const { value, done } = await reader.read();
+          if (done) break;
+          backoff.reset();
+          for (const frame of parser.push(decoder.decode(value, { stream: true }))) {
+            if (frame.retry !== undefined) retryMs = frame.retry;
+            if (frame.event === 'end') {
+              await reader.cancel().catch(() => {});
+              const end = EndFrameSchema.safeParse(parseJson(frame.data));
+              return end.success ? end.data.final : (lastId ?? null);
+            }
+            if (frame.data === undefined) continue;
+            const event = LogEventSchema.safeParse(parseJson(frame.data));
+            if (!event.success) continue;
+            options.out.write(`${formatEvent(event.data, options.json)}\n`);
+            lastId = event.data.seq;
+          }
+        }
+      }
+    } catch (error) {
+      if (error instanceof UploadRejectedError) throw error;
+      reason = describeNetworkError(error);
+    }
+    // EventSource's rule: wait the server's `retry`, then resume after the last id seen.
+    const wait = Math.max(retryMs, backoff.next());
+    options.err.write(`runlog-runner: tail disconnected (${reason}); resuming after ${lastId ?? options.after} in ${wait} ms\n`);
+    await new Promise((resolve) => setTimeout(resolve, wait));
+  }
+}
+
+function parseJson(text: string | undefined): unknown {
+  if (text === undefined) return undefined;
+  try {
+    return JSON.parse(text) as unknown;
+  } catch {
+    return undefined;
+  }
+}

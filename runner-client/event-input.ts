@@ -1,0 +1,73 @@
+// Turns `emit(type, data)` into the event's wire JSON, refusing what the server would refuse
+// (PROTOCOL §Identifiers and limits). A refused event never reaches the spool: one bad record
+// there would make every later upload a 400 and stop the runner.
+import { EVENT_TYPE_PATTERN, EventTimeSchema } from '../protocol/index.js';
+import { InvalidEventError } from './errors.js';
+
+export interface EventLimits {
+  readonly maxEventDataBytes: number;
+  readonly maxEventDataDepth: number;
+}
+
+/** The runner's clock as the event's `time`, a given ISO 8601 string or Date, or none. */
+export type EventTime = string | Date | null | undefined;
+
+/** `{"type":…,"data":…,"time":…}` as UTF-8: exactly what the batch body carries. */
+export function encodeEvent(type: string, data: unknown, time: string | null, limits: EventLimits): Buffer {
+  if (typeof type !== 'string' || !EVENT_TYPE_PATTERN.test(type)) {
+    throw new InvalidEventError(`Event type ${JSON.stringify(type)} does not match ${EVENT_TYPE_PATTERN.source}`);
+  }
+  let json: string | undefined;
+  try {
+    json = JSON.stringify(data ?? null);
+  } catch (cause) {
+    throw new InvalidEventError(`The data of a ${type} event is not JSON: ${(cause as Error).message}`, { cause });
+  }
+  if (json === undefined) throw new InvalidEventError(`The data of a ${type} event is a ${typeof data}, which has no JSON form`);
+  const bytes = Buffer.byteLength(json, 'utf8');
+  if (bytes > limits.maxEventDataBytes) {
+    throw new InvalidEventError(`The data of a ${type} event is ${bytes} bytes serialized; the limit is ${limits.maxEventDataBytes}`);
+  }
+  if (jsonTextDepth(json) > limits.maxEventDataDepth) {
+    throw new InvalidEventError(`The data of a ${type} event is nested deeper than ${limits.maxEventDataDepth} levels`);
+  }
+  const timeJson = time === null ? 'null' : JSON.stringify(time);
+  return Buffer.from(`{"type":${JSON.stringify(type)},"data":${json},"time":${timeJson}}`, 'utf8');
+}
+
+/** The `time` to send: stamped now, taken from the caller, or null. */
+export function eventTime(time: EventTime, stamp: boolean): string | null {
+  if (time === undefined) return stamp ? new Date().toISOString() : null;
+  if (time === null) return null;
+  if (time instanceof Date) {
+    if (Number.isNaN(time.getTime())) throw new InvalidEventError('The event time is an invalid Date');
+    return time.toISOString();
+  }
+  if (!EventTimeSchema.safeParse(time).success) throw new InvalidEventError(`The event time ${JSON.stringify(time)} is not an ISO 8601 date-time with offset`);
+  return time;
+}
+
+/**
+ * Nesting depth of JSON text, counted as the server counts it on the parsed value (a scalar
+ * is 0, `[]` and `{}` are 1). A scan of the text: no recursion, no second parse.
+ */
+export function jsonTextDepth(json: string): number {
+  let depth = 0;
+  let max = 0;
+  let inString = false;
+  for (let i = 0; i < json.length; i++) {
+    const c = json.charCodeAt(i);
+    if (inString) {
+      if (c === 0x5c) i++; // backslash: skip the escaped character
+      else if (c === 0x22) inString = false;
+    } else if (c === 0x22) {
+      inString = true;
+    } else if (c === 0x5b || c === 0x7b) {
+      depth++;
+      if (depth > max) max = depth;
+    } else if (c === 0x5d || c === 0x7d) {
+      depth--;
+    }
+  }
+  return max;
+}

@@ -1,0 +1,342 @@
+// The runner's durable spool for one build (PROTOCOL §Runner obligations): every emitted event
+// is a record in `<spoolDir>/<buildId>/seg-*.log` before `emit` returns, until an ack passes it.
+// It also keeps the build's epoch and the runner's hash chain in `meta.json`.
+//
+// Invariants:
+// - records are consecutive seqs across segments; the first unacked one is `trimmedTo + 1`;
+// - `meta.json` (trimmedTo, digest) is written durably before any segment it lets go is deleted,
+//   so a reopened spool always holds every record above its meta's `trimmedTo`;
+// - only the last record can be torn (one writer, appending); reopening truncates it.
+import { mkdir, rm } from 'node:fs/promises';
+import { join } from 'node:path';
+import { chainDigest, EMPTY_DIGEST } from '../protocol/index.js';
+import { SpoolError } from './errors.js';
+import type { Durability } from './options.js';
+import { encodeRecord, recordBytes, type SpoolRecord } from './record-codec.js';
+import { acquireLock, readMeta, writeMeta, type SpoolMeta } from './spool-files.js';
+import { recoverSegments, type ScanSummary } from './spool-recovery.js';
+import { findSegment, scanFile, seekOffset, type Segment } from './spool-segments.js';
+import { SpoolWriter } from './spool-writer.js';
+
+export interface SpoolOptions {
+  /** The root holding one directory per build. */
+  readonly spoolDir: string;
+  readonly buildId: string;
+  readonly durability: Durability;
+  readonly groupCommitMs: number;
+  readonly segmentBytes: number;
+  readonly cacheBytes: number;
+  /** Unacked bytes past which `append` waits. */
+  readonly maxSpoolBytes: number;
+}
+
+interface Waiting {
+  readonly seq: number;
+  readonly record: SpoolRecord;
+  readonly bytes: Buffer;
+  resolve(): void;
+  reject(error: Error): void;
+}
+
+/** What a spool looks like from outside. */
+export interface SpoolState {
+  readonly epoch: number;
+  /** Every seq ≤ this is acked (as far as this spool knows) and never sent again. */
+  readonly trimmedTo: number;
+  /** The hash chain at `trimmedTo`. */
+  readonly digest: string;
+  /** The highest seq appended (durable or not). */
+  readonly lastSeq: number;
+  /** The highest seq whose record is durable: the uploader sends nothing above it. */
+  readonly durableSeq: number;
+  /** The seq of the build's final record, once appended. */
+  readonly finalSeq: number | null;
+  /** Bytes of the records above `trimmedTo`, waiting ones included. */
+  readonly unackedBytes: number;
+}
+
+export class Spool {
+  readonly #dir: string;
+  readonly #options: SpoolOptions;
+  readonly #segments: Segment[];
+  readonly #writer: SpoolWriter;
+  readonly #unlock: () => Promise<void>;
+  #meta: SpoolMeta;
+  #lastSeq: number;
+  #durableSeq: number;
+  #finalSeq: number | null;
+  #unackedBytes: number;
+  /** The newest records, consecutive from `#cacheFirst`, so most uploads never read the disk. */
+  #cache: SpoolRecord[] = [];
+  #cacheFirst = 0;
+  #cacheBytes = 0;
+  /** Appends held back by `maxSpoolBytes`, in seq order. */
+  #waiting: Waiting[] = [];
+  #advancing: Promise<unknown> = Promise.resolve();
+  #closed = false;
+  /** Called when more records became durable (the uploader may send them). */
+  onDurable: (durableSeq: number) => void = () => {};
+  /** Called once if the spool can no longer be written. */
+  onFailure: (error: SpoolError) => void = () => {};
+
+  private constructor(dir: string, options: SpoolOptions, meta: SpoolMeta, segments: Segment[], scan: ScanSummary, unlock: () => Promise<void>) {
+    this.#dir = dir;
+    this.#options = options;
+    this.#meta = meta;
+    this.#segments = segments;
+    this.#unlock = unlock;
+    this.#lastSeq = Math.max(meta.trimmedTo, scan.lastSeq);
+    this.#durableSeq = this.#lastSeq;
+    this.#finalSeq = scan.finalSeq ?? meta.final;
+    this.#unackedBytes = scan.unackedBytes;
+    this.#writer = new SpoolWriter(segments, {
+      dir,
+      durability: options.durability,
+      groupCommitMs: options.groupCommitMs,
+      segmentBytes: options.segmentBytes,
+      onDurable: (seq) => {
+        this.#durableSeq = seq;
+        this.onDurable(seq);
+      },
+      onFailure: (error) => {
+        for (const w of this.#waiting.splice(0)) w.reject(error);
+        this.onFailure(error);
+      },
+    });
+  }
+
+  /** Opens (or creates) the spool of `buildId`: takes its lock, checks every record, cuts a torn tail. */
+  static async open(options: SpoolOptions): Promise<Spool> {
+    const dir = join(options.spoolDir, options.buildId);
+    await mkdir(dir, { recursive: true });
+    const unlock = await acquireLock(dir);
+    try {
+      const meta = (await readMeta(dir)) ?? { version: 1, buildId: options.buildId, epoch: 0, trimmedTo: 0, digest: EMPTY_DIGEST, final: null };
+      if (meta.buildId !== options.buildId) throw new SpoolError('spool_corrupt', `${dir} holds the spool of build ${meta.buildId}`);
+      const { segments, summary } = await recoverSegments(dir, meta);
+      return new Spool(dir, options, meta, segments, summary, unlock);
+    } catch (error) {
+      await unlock();
+      throw error;
+    }
+  }
+
+  get dir(): string {
+    return this.#dir;
+  }
+
+  state(): SpoolState {
+    return {
+      epoch: this.#meta.epoch,
+      trimmedTo: this.#meta.trimmedTo,
+      digest: this.#meta.digest,
+      lastSeq: this.#lastSeq,
+      durableSeq: this.#durableSeq,
+      finalSeq: this.#finalSeq,
+      unackedBytes: this.#unackedBytes,
+    };
+  }
+
+  /**
+   * Appends the record of `seq` (which must be `lastSeq + 1`); resolves once it is durable.
+   * Waits first while the unacked bytes exceed `maxSpoolBytes` — backpressure, never a drop.
+   */
+  append(seq: number, final: boolean, payload: Buffer): Promise<void> {
+    if (this.#closed) return Promise.reject(new SpoolError('runner_closed', 'The spool is closed'));
+    if (this.#writer.failed !== undefined) return Promise.reject(this.#writer.failed);
+    if (seq !== this.#lastSeq + 1) return Promise.reject(new SpoolError('spool_corrupt', `Appending seq ${seq} after ${this.#lastSeq}`));
+    this.#lastSeq = seq;
+    if (final) this.#finalSeq = seq;
+    const record: SpoolRecord = { seq, final, payload };
+    const bytes = encodeRecord(seq, final, payload);
+    return new Promise<void>((resolve, reject) => {
+      const item: Waiting = { seq, record, bytes, resolve, reject };
+      // A lone record larger than the limit still goes in when nothing else is unacked.
+      if (this.#waiting.length > 0 || (this.#unackedBytes > 0 && this.#unackedBytes + bytes.length > this.#options.maxSpoolBytes)) {
+        this.#waiting.push(item);
+      } else {
+        this.#admit(item);
+      }
+    });
+  }
+
+  #admit(item: Waiting): void {
+    this.#unackedBytes += item.bytes.length;
+    this.#cache.push(item.record);
+    if (this.#cache.length === 1) this.#cacheFirst = item.seq;
+    this.#cacheBytes += cachedSize(item.record);
+    while (this.#cacheBytes > this.#options.cacheBytes && this.#cache.length > 0) this.#evictOne();
+    this.#writer.enqueue({ seq: item.seq, bytes: item.bytes, resolve: item.resolve, reject: item.reject });
+  }
+
+  #evictOne(): void {
+    const dropped = this.#cache.shift()!;
+    this.#cacheBytes -= cachedSize(dropped);
+    this.#cacheFirst = dropped.seq + 1;
+  }
+
+  #admitWaiting(): void {
+    while (this.#waiting.length > 0) {
+      const next = this.#waiting[0]!;
+      if (this.#unackedBytes > 0 && this.#unackedBytes + next.bytes.length > this.#options.maxSpoolBytes) return;
+      this.#waiting.shift();
+      this.#admit(next);
+    }
+  }
+
+  /** Bytes waiting for space (backpressure), for stats. */
+  get waitingAppends(): number {
+    return this.#waiting.length;
+  }
+
+  /**
+   * Up to `maxEvents` consecutive durable records from `fromSeq` through `toSeq` (≤ durableSeq),
+   * stopping before `maxBytes` of payload — but always at least one.
+   */
+  async read(fromSeq: number, toSeq: number, maxEvents: number, maxBytes: number): Promise<SpoolRecord[]> {
+    const out: SpoolRecord[] = [];
+    let bytes = 0;
+    for await (const record of this.#records(fromSeq, Math.min(toSeq, this.#durableSeq))) {
+      if (out.length > 0 && bytes + record.payload.length > maxBytes) break;
+      out.push(record);
+      bytes += record.payload.length;
+      if (out.length >= maxEvents) break;
+    }
+    return out;
+  }
+
+  /** Records `from`…`to` in order, from the cache when they are still there, else from the segments. */
+  async *#records(from: number, to: number): AsyncGenerator<SpoolRecord> {
+    let seq = from;
+    while (seq <= to) {
+      if (this.#cache.length > 0 && seq >= this.#cacheFirst) {
+        const record = this.#cache[seq - this.#cacheFirst];
+        if (record === undefined) throw new SpoolError('spool_corrupt', `Seq ${seq} is not in the spool (last ${this.#lastSeq})`);
+        yield record;
+        seq++;
+        continue;
+      }
+      const segment = findSegment(this.#segments, seq);
+      if (segment === undefined) throw new SpoolError('spool_corrupt', `Seq ${seq} is in no segment of ${this.#dir}`);
+      const start = seekOffset(segment, seq);
+      let at = start.seq;
+      for await (const item of scanFile(segment.path, start.offset, segment.size)) {
+        if (item.kind === 'damaged' || item.record.seq !== at) {
+          throw new SpoolError('spool_corrupt', `${segment.path} is damaged near seq ${at}`);
+        }
+        if (at === seq) {
+          yield item.record;
+          seq++;
+        }
+        at++;
+        if (seq > to || (this.#cache.length > 0 && seq >= this.#cacheFirst)) break;
+      }
+    }
+  }
+
+  /**
+   * The server acked through `ack`: extends the hash chain over the newly acked records, and
+   * deletes the segments it frees. Resolves with the chain at `ack`. Calls run one at a time.
+   */
+  advance(ack: number): Promise<{ ack: number; digest: string }> {
+    const run = this.#advancing.then(() => this.#advance(ack));
+    this.#advancing = run.catch(() => {});
+    return run;
+  }
+
+  async #advance(ack: number): Promise<{ ack: number; digest: string }> {
+    const meta = this.#meta;
+    if (ack <= meta.trimmedTo) return { ack: meta.trimmedTo, digest: meta.digest };
+    if (ack > this.#durableSeq) {
+      throw new SpoolError('spool_corrupt', `The server acked seq ${ack}, but this spool holds events only through ${this.#durableSeq}`);
+    }
+    let digest = meta.digest;
+    let freed = 0;
+    let final = meta.final;
+    for await (const record of this.#records(meta.trimmedTo + 1, ack)) {
+      const event = JSON.parse(record.payload.toString('utf8')) as { type: string; data?: unknown; time?: string | null };
+      digest = chainDigest(digest, { seq: record.seq, type: event.type, data: event.data, time: event.time });
+      freed += recordBytes(record.payload.length);
+      if (record.final) final = record.seq;
+    }
+    this.#meta = { ...meta, trimmedTo: ack, digest, final };
+    this.#unackedBytes -= freed;
+    while (this.#cache.length > 0 && this.#cacheFirst <= ack) this.#evictOne();
+    // Whole segments behind the ack go; the active (last) one stays for the writer.
+    let dead = 0;
+    while (dead < this.#segments.length - 1 && this.#segments[dead]!.lastSeq <= ack) dead++;
+    const gone = this.#segments.splice(0, dead);
+    if (gone.length > 0 || final === ack) await this.#saveMeta();
+    await Promise.all(gone.map((segment) => rm(segment.path, { force: true })));
+    this.#admitWaiting();
+    return { ack, digest };
+  }
+
+  async #saveMeta(): Promise<void> {
+    await writeMeta(this.#dir, this.#meta, this.#options.durability !== 'none');
+  }
+
+  /**
+   * Takes the build over at the server's `ack`/`digest` with a new `epoch` (PROTOCOL §Append
+   * rule 5): records above the ack stay and will be sent under the new epoch; the chain restarts
+   * from the server's digest, since another runner may have written what lies below. Only
+   * before the first append.
+   */
+  async takeOver(ack: number, digest: string, epoch: number): Promise<void> {
+    if (ack < this.#meta.trimmedTo) {
+      throw new SpoolError('spool_corrupt', `The server's ack ${ack} is behind this spool's acked ${this.#meta.trimmedTo}: is this the same build?`);
+    }
+    let freed = 0;
+    for await (const record of this.#records(this.#meta.trimmedTo + 1, Math.min(ack, this.#lastSeq))) freed += recordBytes(record.payload.length);
+    this.#unackedBytes -= freed;
+    const keep = this.#lastSeq > ack;
+    const gone = keep ? this.#segments.filter((s) => s.lastSeq <= ack && s !== this.#segments.at(-1)) : [...this.#segments];
+    this.#segments.splice(0, gone.length);
+    if (!keep) {
+      this.#lastSeq = ack;
+      this.#durableSeq = ack;
+      this.#finalSeq = null;
+      this.#unackedBytes = 0;
+    } else if (this.#finalSeq !== null && this.#finalSeq <= ack) {
+      this.#finalSeq = null;
+    }
+    this.#cache = [];
+    this.#cacheBytes = 0;
+    this.#meta = { ...this.#meta, epoch, trimmedTo: ack, digest, final: null };
+    await this.#saveMeta();
+    await Promise.all(gone.map((segment) => rm(segment.path, { force: true })));
+  }
+
+  /**
+   * Makes every admitted record durable, saves the meta and lets go of the lock. Appends still
+   * waiting for space are refused. A spool whose every record is acked is left as meta only.
+   */
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
+    const error = new SpoolError('runner_closed', 'The runner was closed while this emit waited for spool space');
+    for (const w of this.#waiting.splice(0)) w.reject(error);
+    await this.#writer.close();
+    await this.#advancing;
+    try {
+      if (this.#writer.failed === undefined) {
+        if (this.#meta.trimmedTo >= this.#lastSeq) {
+          const gone = this.#segments.splice(0);
+          await this.#saveMeta();
+          await Promise.all(gone.map((segment) => rm(segment.path, { force: true })));
+        } else {
+          await this.#saveMeta();
+        }
+      }
+    } finally {
+      await this.#unlock();
+    }
+  }
+}
+
+/** What a cached record costs: its payload plus the JS object and Buffer view around it. */
+const CACHED_RECORD_OVERHEAD_BYTES = 160;
+
+function cachedSize(record: SpoolRecord): number {
+  return record.payload.length + CACHED_RECORD_OVERHEAD_BYTES;
+}
