@@ -2,9 +2,9 @@
 // documented status and problem code, the server stays up, and nothing is written — the log,
 // ack and digest are the same afterwards.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { MAX_SEQ } from '../protocol/limits.js';
-import { PGLITE } from './support/backends.js';
-import { TEST_ADMIN_TOKEN, sampleEvents, startTestServer, type ApiInit, type TestServer } from './support/test-server.js';
+import { MAX_SEQ } from '../../protocol/limits.js';
+import { PGLITE } from '../support/backends.js';
+import { TEST_ADMIN_TOKEN, sampleEvents, startTestServer, type ApiInit, type TestServer } from '../support/test-server.js';
 
 const BUILD = 'target';
 const EVENTS = `/v1/builds/${BUILD}/events`;
