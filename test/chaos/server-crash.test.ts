@@ -4,7 +4,7 @@
 import { createServer } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BACKENDS } from '../support/backends.js';
-import { describeFaults, startFaultProxy, type FaultProxy } from '../support/fault-proxy.js';
+import { describeFaults, seededRandom, startFaultProxy, type FaultProxy } from '../support/fault-proxy.js';
 import { startServerProcess, type ServerProcess } from '../support/server-process.js';
 import { TEST_ADMIN_TOKEN, TEST_SECRET } from '../support/test-server.js';
 import { auditStoredLog, connectionPerRequestFetch, followAll, runBuild, tempDir, totals, type FleetBuild } from './support/chaos-fleet.js';
@@ -13,6 +13,8 @@ import { auditSequence } from './support/resuming-reader.js';
 import { Scale, chaosSeed } from './scale.js';
 
 const KILLS = 3;
+/** Emitting 25 events per this many ms stretches a build over seconds, so each kill lands mid-build. */
+const PACE_MS = 200;
 
 async function freePort(): Promise<number> {
   const probe = createServer();
@@ -71,15 +73,25 @@ for (const backend of BACKENDS) {
       const readers = await followAll(readerProxy.url, builds);
       const network = connectionPerRequestFetch();
       let finished = false;
-      const running = Promise.all(builds.map((build) => runBuild({ url: runnerProxy.url, build, events: perBuild, spoolDir: dirs[1]!.dir, fetch: network.fetch }))).finally(
+      const running = Promise.all(builds.map((build) => runBuild({ url: runnerProxy.url, build, events: perBuild, spoolDir: dirs[1]!.dir, fetch: network.fetch, paceMs: PACE_MS }))).finally(
         () => (finished = true),
       );
 
+      // Kill when the slowest build's ack passes a seeded share of it: one kill in each third.
+      const random = seededRandom(seed);
+      const slowestAck = async () => {
+        const acks = await Promise.all(builds.map(async (b) => (await (await fetch(`${server.url}/v1/builds/${b.buildId}`, { headers: admin })).json()).ack as number));
+        return Math.min(...acks);
+      };
       const acksAtKill: number[] = [];
       for (let k = 0; k < KILLS && !finished; k++) {
-        await new Promise((r) => setTimeout(r, 400 + Math.floor(((seed >> k) & 0xff) * 2)));
-        const head = await (await fetch(`${server.url}/v1/builds/${builds[0]!.buildId}`, { headers: admin })).json();
-        acksAtKill.push(head.ack);
+        const target = Math.floor((perBuild * (k + random())) / (KILLS + 0.5));
+        let ack = await slowestAck();
+        while (ack < target && !finished) {
+          await new Promise((r) => setTimeout(r, 10));
+          ack = await slowestAck();
+        }
+        acksAtKill.push(ack);
         await server.stop('SIGKILL');
         server = await startServerProcess(env);
       }
@@ -90,7 +102,7 @@ for (const backend of BACKENDS) {
       const stored = await Promise.all(builds.map((b) => auditStoredLog(server.url, TEST_ADMIN_TOKEN, b.buildId, perBuild)));
       const received = builds.map((b) => ({ ...auditSequence(readers.get(b.buildId)!.received, perBuild), wrongContent: 0 }));
       console.log(
-        `B[${backend.name}]: killed ${acksAtKill.length}× (first build's ack at each kill: ${acksAtKill.join(', ')}); ` +
+        `B[${backend.name}]: killed ${acksAtKill.length}× (slowest build's ack at each kill: ${acksAtKill.join(', ')}); ` +
           `runners ${describeFaults(runnerProxy)}; readers ${describeFaults(readerProxy)}; stored ${JSON.stringify(totals(stored))}; received ${JSON.stringify(totals(received))}`,
       );
       expect(acksAtKill).toHaveLength(KILLS);

@@ -35,6 +35,8 @@ export async function runBuild(options: {
   events: number;
   spoolDir: string;
   fetch: FetchLike;
+  /** Pause this long after every 25 emits, to stretch a build over time. @default 0 */
+  paceMs?: number;
 }): Promise<{ runner: Runner; digest: string }> {
   const runner = await openRunner({
     url: options.url,
@@ -51,6 +53,7 @@ export async function runBuild(options: {
   for (let i = 1; i < options.events; i++) {
     pending.push(runner.emit('log', { stream: 'stdout', line: lineOf(options.build.buildId, i) }));
     if (pending.length >= 200) await Promise.all(pending.splice(0));
+    if (options.paceMs && i % 25 === 0) await new Promise((r) => setTimeout(r, options.paceMs));
   }
   await Promise.all(pending);
   const result = await runner.finish({ status: 'succeeded' });
