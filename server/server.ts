@@ -12,6 +12,7 @@ import { createApp } from './app.js';
 import { openDatabase, type Database } from './db/database.js';
 import type { AppEnv } from './http/app-env.js';
 import { Hub } from './log/hub.js';
+import { hubChannel } from './log/hub-message.js';
 import { KyselyLogStore } from './log/kysely-log-store.js';
 import { LogEngine } from './log/log-engine.js';
 import { Metrics } from './metrics.js';
@@ -45,15 +46,15 @@ export async function startServer(config: ServerConfig, options: StartOptions = 
   const logger = options.logger ?? pino({ level: config.logLevel });
   const secrets = await loadSecrets(config);
   const database = await openDatabase({ databaseUrl: config.databaseUrl, databaseSchema: config.databaseSchema, dataDir: config.dataDir });
-  const instanceId = randomUUID();
-  const hub = new Hub(instanceId);
+  const hubAddress = { channel: hubChannel(config.databaseSchema), origin: randomUUID() };
+  const hub = new Hub(hubAddress);
   await hub.connect(database);
   const metrics = new Metrics({ processMetrics: options.processMetrics ?? true });
   const store = new KyselyLogStore(database.db, {
     maxGapWindow: config.limits.maxGapWindow,
-    notifyOrigin: database.kind === 'postgres' ? instanceId : undefined,
+    notify: database.kind === 'postgres' ? hubAddress : undefined,
   });
-  const engine = new LogEngine(database, store, hub, {
+  const engine = new LogEngine(store, hub, {
     commitQueueMax: config.commitQueueMax,
     commitGroupMaxEvents: config.commitGroupMaxEvents,
     tailCacheEvents: config.tailCacheEvents,

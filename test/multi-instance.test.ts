@@ -62,4 +62,18 @@ describe.skipIf(POSTGRES.unavailable !== undefined)('two instances on one Postgr
     const { buildId, viewer } = await first.createBuild();
     expect((await second.api(`/v1/builds/${buildId}`, { token: viewer })).status).toBe(200);
   });
+
+  it('does not hear a deployment in another schema of the same database', async () => {
+    const stranger = await startTestServer(POSTGRES);
+    try {
+      const ours = await second.createBuild('same-name');
+      const theirs = await stranger.createBuild('same-name');
+      const waiting = second.api('/v1/builds/same-name/events?after=0&wait=1', { token: ours.viewer });
+      await new Promise((r) => setTimeout(r, 100));
+      await stranger.api('/v1/builds/same-name/events', { token: theirs.runner, body: { from: 1, events: sampleEvents(1, 3) } });
+      expect((await waiting).body).toEqual({ events: [], ack: 0, final: null, next: 0 });
+    } finally {
+      await stranger.stop();
+    }
+  });
 });

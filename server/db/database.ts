@@ -128,7 +128,7 @@ class PostgresListener {
   #client: pg.Client | undefined;
   #stopped = false;
   #retryTimer: NodeJS.Timeout | undefined;
-  #attempt = 0;
+  #failures = 0;
 
   constructor(config: pg.ClientConfig, channel: string, onNotify: NotificationHandler, onReconnect: () => void) {
     this.#config = config;
@@ -137,34 +137,53 @@ class PostgresListener {
     this.#onReconnect = onReconnect;
   }
 
+  /** The first connection must work: a server that cannot listen should not start. */
   async start(): Promise<void> {
-    await this.#connect();
+    this.#client = await this.#connect();
   }
 
-  async #connect(): Promise<void> {
+  async #connect(): Promise<pg.Client> {
     const client = new pg.Client({ ...this.#config, query_timeout: undefined });
     client.on('notification', (message) => {
       if (message.channel === this.#channel && message.payload !== undefined) this.#onNotify(message.payload);
     });
-    client.on('error', () => this.#scheduleReconnect(client));
-    client.on('end', () => this.#scheduleReconnect(client));
-    await client.connect();
-    await client.query(`LISTEN ${pg.escapeIdentifier(this.#channel)}`);
-    this.#client = client;
-    this.#attempt = 0;
+    const lost = () => this.#lost(client);
+    client.on('error', lost);
+    client.on('end', lost);
+    try {
+      await client.connect();
+      await client.query(`LISTEN ${pg.escapeIdentifier(this.#channel)}`);
+      return client;
+    } catch (error) {
+      client.off('error', lost).off('end', lost).on('error', () => {});
+      await client.end().catch(() => {});
+      throw error;
+    }
   }
 
-  #scheduleReconnect(client: pg.Client): void {
+  #lost(client: pg.Client): void {
     if (this.#stopped || this.#client !== client) return;
     this.#client = undefined;
     client.end().catch(() => {});
-    const delayMs = Math.min(5000, 100 * 2 ** this.#attempt++) * Math.random();
+    this.#retry();
+  }
+
+  /** Full-jitter backoff up to 5 s; when back, listeners re-read what they may have missed. */
+  #retry(): void {
+    const delayMs = Math.random() * Math.min(5000, 100 * 2 ** this.#failures++);
     this.#retryTimer = setTimeout(() => {
       this.#connect().then(
-        () => this.#onReconnect(),
+        (client) => {
+          if (this.#stopped) {
+            client.end().catch(() => {});
+            return;
+          }
+          this.#client = client;
+          this.#failures = 0;
+          this.#onReconnect();
+        },
         () => {
-          this.#client = client; // lets #scheduleReconnect proceed for this failed attempt
-          this.#scheduleReconnect(client);
+          if (!this.#stopped) this.#retry();
         },
       );
     }, delayMs);

@@ -1,6 +1,24 @@
 // What the hub tells readers, and its wire form on PostgreSQL's NOTIFY channel between instances.
 
-export const HUB_CHANNEL = 'runlog_hub';
+import { createHash } from 'node:crypto';
+
+/**
+ * The NOTIFY channel of one deployment. Channels are database-wide while runlog's tables live
+ * in a schema, so deployments sharing a database in different schemas must not hear each
+ * other (a foreign build's ack would mislead readers of a same-named build here).
+ */
+export function hubChannel(schema: string): string {
+  const name = `runlog_${schema}`;
+  // PostgreSQL identifiers hold 63 bytes; a longer schema name gets a digest instead.
+  return name.length <= 63 ? name : `runlog_${createHash('sha256').update(schema).digest('hex').slice(0, 40)}`;
+}
+
+/** Where and as whom an instance announces its changes to the others. */
+export interface HubAddress {
+  readonly channel: string;
+  /** This instance's id: it skips its own messages, having delivered them locally. */
+  readonly origin: string;
+}
 
 export type HubMessage =
   | { readonly kind: 'advanced'; readonly buildId: string; readonly ack: number; readonly final: number | null }

@@ -2,7 +2,7 @@
 // instances through PostgreSQL LISTEN/NOTIFY. Listeners get notices, never events: each reader
 // pulls what it needs from the log, so a slow reader holds no queue here.
 import type { Database } from '../db/database.js';
-import { HUB_CHANNEL, decodeHubMessage, encodeHubMessage, type HubMessage } from './hub-message.js';
+import { decodeHubMessage, encodeHubMessage, type HubAddress, type HubMessage } from './hub-message.js';
 
 /** `resync`: notices may have been missed (the LISTEN connection dropped); re-read the log. */
 export type HubNotice = HubMessage | { readonly kind: 'resync' };
@@ -11,20 +11,22 @@ export type HubListener = (notice: HubNotice) => void;
 export class Hub {
   readonly #byBuild = new Map<string, Set<HubListener>>();
   readonly #everything = new Set<HubListener>();
-  readonly #origin: string;
+  readonly #address: HubAddress;
+  #database: Database | undefined;
   #unlisten: (() => Promise<void>) | undefined;
 
-  constructor(origin: string) {
-    this.#origin = origin;
+  constructor(address: HubAddress) {
+    this.#address = address;
   }
 
   /** Starts receiving other instances' messages (no-op on PGlite). */
   async connect(database: Database): Promise<void> {
+    this.#database = database;
     this.#unlisten = await database.listen(
-      HUB_CHANNEL,
+      this.#address.channel,
       (payload) => {
         const decoded = decodeHubMessage(payload);
-        if (decoded && decoded.origin !== this.#origin) this.#deliver(decoded.message);
+        if (decoded && decoded.origin !== this.#address.origin) this.#deliver(decoded.message);
       },
       () => this.#deliverToAll({ kind: 'resync' }),
     );
@@ -35,14 +37,19 @@ export class Hub {
     this.#unlisten = undefined;
   }
 
-  /** The payload other instances receive for a message this instance publishes. */
-  encode(message: HubMessage): string {
-    return encodeHubMessage(message, this.#origin);
-  }
-
   /** Delivers a message that happened on this instance to local listeners. */
   publish(message: HubMessage): void {
     this.#deliver(message);
+  }
+
+  /**
+   * Publishes locally and tells other instances (a NOTIFY of its own; commits notify inside
+   * their transaction instead). A lost NOTIFY leaves other instances' readers to notice on
+   * their next quiet-period re-read, so it does not fail the caller.
+   */
+  async announce(message: HubMessage): Promise<void> {
+    this.publish(message);
+    await this.#database?.notify(this.#address.channel, encodeHubMessage(message, this.#address.origin)).catch(() => {});
   }
 
   /** Listens to one build; returns the unsubscribe function. */

@@ -2,7 +2,7 @@
 import { sql, type Kysely, type Selectable, type Transaction } from 'kysely';
 import type { BuildsTable, DatabaseSchema } from '../db/schema.js';
 import { ProblemError, buildNotFound } from '../errors.js';
-import { HUB_CHANNEL, encodeHubMessage } from './hub-message.js';
+import { encodeHubMessage, type HubAddress } from './hub-message.js';
 import { applyBatch, type BuildWriteState, type StoredEvent } from './append-plan.js';
 import type { BuildAdvance, BuildRecord, CommitOutcome, CreateBuildInput, LogStore, PendingAppend } from './log-store.js';
 
@@ -12,7 +12,7 @@ const INSERT_CHUNK_ROWS = 5000;
 export interface KyselyLogStoreOptions {
   readonly maxGapWindow: number;
   /** Tells other instances of each commit, inside its transaction (PostgreSQL only). */
-  readonly notifyOrigin: string | undefined;
+  readonly notify: HubAddress | undefined;
 }
 
 export class KyselyLogStore implements LogStore {
@@ -152,11 +152,11 @@ export class KyselyLogStore implements LogStore {
         advances.push({ buildId: state.buildId, ack: state.ack, final: state.final, events: state.newlyAcked, lastEventAt: state.lastEventAt });
       }
     }
-    const origin = this.#options.notifyOrigin;
-    if (origin !== undefined && advances.length > 0) {
+    const address = this.#options.notify;
+    if (address !== undefined && advances.length > 0) {
       // NOTIFY inside the transaction is delivered at commit, never for a rolled-back group.
-      const payloads = advances.map((a) => encodeHubMessage({ kind: 'advanced', buildId: a.buildId, ack: a.ack, final: a.final }, origin));
-      await sql`SELECT pg_notify(${HUB_CHANNEL}, p) FROM unnest(${payloads}::text[]) AS p`.execute(trx);
+      const payloads = advances.map((a) => encodeHubMessage({ kind: 'advanced', buildId: a.buildId, ack: a.ack, final: a.final }, address.origin));
+      await sql`SELECT pg_notify(${address.channel}, p) FROM unnest(${payloads}::text[]) AS p`.execute(trx);
     }
     return advances;
   }

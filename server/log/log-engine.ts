@@ -1,12 +1,10 @@
 // The log engine's front: appends go through group commit; reads come from the tail cache or
 // the store; readers wait on the hub. Routes talk to this and nothing below it.
 import type { AppendResponse } from '../../protocol/schemas.js';
-import type { Database } from '../db/database.js';
 import { buildNotFound } from '../errors.js';
 import { toEventRecord, type EventRecord } from './event-json.js';
 import { GroupCommitter } from './group-commit.js';
 import type { Hub } from './hub.js';
-import { HUB_CHANNEL } from './hub-message.js';
 import type { AppendBatch } from './append-plan.js';
 import type { BuildAdvance, BuildRecord, LogStore } from './log-store.js';
 import { StateSnapshots } from './state-snapshots.js';
@@ -23,13 +21,11 @@ export interface LogEngineOptions {
 export class LogEngine {
   readonly store: LogStore;
   readonly hub: Hub;
-  readonly #database: Database;
   readonly #committer: GroupCommitter;
   readonly #tail: TailCache;
   readonly #snapshots = new StateSnapshots();
 
-  constructor(database: Database, store: LogStore, hub: Hub, options: LogEngineOptions) {
-    this.#database = database;
+  constructor(store: LogStore, hub: Hub, options: LogEngineOptions) {
     this.store = store;
     this.hub = hub;
     this.#tail = new TailCache(options.tailCacheEvents);
@@ -76,26 +72,17 @@ export class LogEngine {
 
   async deleteBuild(buildId: string): Promise<void> {
     if (!(await this.store.deleteBuild(buildId))) throw buildNotFound(buildId);
-    await this.#announce({ kind: 'deleted', buildId });
+    await this.hub.announce({ kind: 'deleted', buildId });
   }
 
   /** Tells local and remote listeners that a build was created. */
   async announceCreated(buildId: string): Promise<void> {
-    await this.#announce({ kind: 'created', buildId });
+    await this.hub.announce({ kind: 'created', buildId });
   }
 
   /** Refuses new appends and waits until every queued one is committed and answered. */
   async drain(): Promise<void> {
     await this.#committer.close();
-  }
-
-  async #announce(message: { kind: 'created' | 'deleted'; buildId: string }): Promise<void> {
-    this.hub.publish(message);
-    if (this.#database.kind === 'postgres') {
-      await this.#database.notify(HUB_CHANNEL, this.hub.encode(message)).catch(() => {
-        // Best effort: other instances' list watchers resync on reconnect anyway.
-      });
-    }
   }
 
   #onCommitted(advances: readonly BuildAdvance[]): void {
@@ -104,8 +91,4 @@ export class LogEngine {
       this.hub.publish({ kind: 'advanced', buildId: advance.buildId, ack: advance.ack, final: advance.final });
     }
   }
-}
-
-export function isComplete(build: Pick<BuildRecord, 'ack' | 'final'>): boolean {
-  return build.final !== null && build.ack === build.final;
 }
