@@ -6,3 +6,4 @@ export * from './schemas.js';
 export * from './canonical-json.js';
 export * from './hash-chain.js';
 export * from './build-state.js';
+export * from './sse-frames.js';

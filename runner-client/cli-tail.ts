@@ -1,7 +1,7 @@
 // `runlog-runner tail`: follows a build's SSE stream (PROTOCOL §SSE), one line per event,
 // reconnecting with Last-Event-ID after any disconnect, until the `end` frame or a 204.
 import type { Writable } from 'node:stream';
-import { BEARER_PREFIX, ContentTypes, EndFrameSchema, Headers as H, LogEventSchema, ProblemSchema, type LogEvent } from '../protocol/index.js';
+import { BEARER_PREFIX, ContentTypes, EndFrameSchema, Headers as H, LogEventSchema, ProblemSchema, SseFrameParser, type LogEvent } from '../protocol/index.js';
 import { Backoff } from './backoff.js';
 import { UploadRejectedError } from './errors.js';
 import { describeNetworkError } from './http-client.js';
@@ -17,41 +17,6 @@ export interface TailOptions {
   /** Where reconnects are reported. */
   readonly err: Writable;
   readonly fetch?: FetchLike;
-}
-
-/** One parsed SSE frame (only the fields PROTOCOL uses). */
-export interface SseFrame {
-  id?: string;
-  event?: string;
-  data?: string;
-  retry?: number;
-}
-
-/** Splits SSE text into frames as bytes arrive; keeps the incomplete tail for the next push. */
-export class SseParser {
-  #buffer = '';
-
-  push(text: string): SseFrame[] {
-    this.#buffer += text.replace(/\r\n?/g, '\n');
-    const frames: SseFrame[] = [];
-    for (let end = this.#buffer.indexOf('\n\n'); end >= 0; end = this.#buffer.indexOf('\n\n')) {
-      const block = this.#buffer.slice(0, end);
-      this.#buffer = this.#buffer.slice(end + 2);
-      const frame: SseFrame = {};
-      for (const line of block.split('\n')) {
-        if (line === '' || line.startsWith(':')) continue;
-        const colon = line.indexOf(':');
-        const field = colon < 0 ? line : line.slice(0, colon);
-        const value = colon < 0 ? '' : line.slice(colon + 1).replace(/^ /, '');
-        if (field === 'id') frame.id = value;
-        else if (field === 'event') frame.event = value;
-        else if (field === 'data') frame.data = frame.data === undefined ? value : `${frame.data}\n${value}`;
-        else if (field === 'retry' && /^\d+$/.test(value)) frame.retry = Number(value);
-      }
-      if (frame.id !== undefined || frame.event !== undefined || frame.data !== undefined || frame.retry !== undefined) frames.push(frame);
-    }
-    return frames;
-  }
 }
 
 /** `42 log [stdout] hello` — or the event's JSON with `--json`. */
@@ -90,7 +55,7 @@ export async function tail(options: TailOptions): Promise<number | null> {
         if (response.status < 500 && response.status !== 429 && response.status !== 408) throw error;
         reason = error.message;
       } else {
-        const parser = new SseParser();
+        const parser = new SseFrameParser();
         const decoder = new TextDecoder();
         const reader = response.body!.getReader();
         reason = 'the stream ended';

@@ -59,8 +59,8 @@ type Item = { readonly kind: 'event'; readonly event: LogEvent } | { readonly ki
 class BuildWatcher implements BuildWatch {
   readonly buildId: string;
   readonly stats: WatchStats = { snapshotSeq: 0, streamEvents: 0, duplicates: 0, repairedEvents: 0, streamsOpened: 0 };
-  readonly #o: WatchBuildOptions;
-  readonly #t: Transport;
+  readonly #options: WatchBuildOptions;
+  readonly #transport: Transport;
   readonly #abort = new AbortController();
   #state: BuildState = initialBuildState();
   #seq = 0;
@@ -85,8 +85,8 @@ class BuildWatcher implements BuildWatch {
       throw new TypeError(`Expected \`repairPageEvents\` to be an integer 1–10000, got ${page}`);
     }
     this.buildId = options.buildId;
-    this.#o = options;
-    this.#t = new Transport(options);
+    this.#options = options;
+    this.#transport = new Transport(options);
     this.#emitStatus();
     void this.#load();
   }
@@ -110,12 +110,12 @@ class BuildWatcher implements BuildWatch {
   async #load(): Promise<void> {
     try {
       const build = await this.#readBuild();
-      const snapshot = await this.#t.getJson<{ seq: number; state: BuildState }>(buildPath(this.buildId, '/state'), {}, this.#abort.signal);
+      const snapshot = await this.#transport.getJson<{ seq: number; state: BuildState }>(buildPath(this.buildId, '/state'), {}, this.#abort.signal);
       if (this.#stopped) return;
       this.#state = snapshot.state;
       this.#seq = snapshot.seq;
       this.stats.snapshotSeq = snapshot.seq;
-      this.#call(() => this.#o.onState?.(this.#state, this.#seq));
+      this.#call(() => this.#options.onState?.(this.#state, this.#seq));
       if (this.#isDone(build)) this.#complete();
       else this.#openStream();
     } catch (error) {
@@ -124,8 +124,8 @@ class BuildWatcher implements BuildWatch {
   }
 
   async #readBuild(): Promise<Build> {
-    const build = await this.#t.getJson<Build>(buildPath(this.buildId), {}, this.#abort.signal);
-    if (!this.#stopped) this.#call(() => this.#o.onBuild?.(build));
+    const build = await this.#transport.getJson<Build>(buildPath(this.buildId), {}, this.#abort.signal);
+    if (!this.#stopped) this.#call(() => this.#options.onBuild?.(build));
     return build;
   }
 
@@ -135,7 +135,7 @@ class BuildWatcher implements BuildWatch {
 
   #openStream(): void {
     this.#closeSource();
-    const es = this.#t.openEventSource(buildPath(this.buildId, '/stream'), { after: this.#seq });
+    const es = this.#transport.openEventSource(buildPath(this.buildId, '/stream'), { after: this.#seq });
     this.#source = es;
     this.stats.streamsOpened += 1;
     es.onopen = () => {
@@ -203,9 +203,9 @@ class BuildWatcher implements BuildWatch {
   async #repair(until: number): Promise<void> {
     this.#repairing = true;
     try {
-      const pageSize = this.#o.repairPageEvents ?? WatchBuildDefaults.repairPageEvents;
+      const pageSize = this.#options.repairPageEvents ?? WatchBuildDefaults.repairPageEvents;
       while (this.#seq < until) {
-        const page = await this.#t.getJson<EventsPage>(
+        const page = await this.#transport.getJson<EventsPage>(
           buildPath(this.buildId, '/events'),
           { after: this.#seq, limit: Math.min(pageSize, until - this.#seq) },
           this.#abort.signal,
@@ -234,8 +234,8 @@ class BuildWatcher implements BuildWatch {
     if (events.length === 0) return;
     this.#state = reduceEvents(this.#state, events);
     this.#seq = events[events.length - 1]!.seq;
-    for (const event of events) this.#call(() => this.#o.onEvent?.(event));
-    this.#call(() => this.#o.onState?.(this.#state, this.#seq));
+    for (const event of events) this.#call(() => this.#options.onEvent?.(event));
+    this.#call(() => this.#options.onState?.(this.#state, this.#seq));
   }
 
   // ── trouble ───────────────────────────────────────────────────────────────────────────
@@ -309,7 +309,7 @@ class BuildWatcher implements BuildWatch {
     this.#timer = setTimeout(() => {
       this.#timer = undefined;
       if (!this.#stopped) fn();
-    }, reconnectDelayMs(this.#failures - 1, this.#o));
+    }, reconnectDelayMs(this.#failures - 1, this.#options));
   }
 
   // ── the end ───────────────────────────────────────────────────────────────────────────
@@ -350,7 +350,7 @@ class BuildWatcher implements BuildWatch {
 
   #emitStatus(): void {
     const status = this.#status;
-    this.#call(() => this.#o.onStatus?.(status));
+    this.#call(() => this.#options.onStatus?.(status));
   }
 
   /** Runs a caller's callback; its exception is rethrown outside the watcher so the watch goes on. */

@@ -38,8 +38,8 @@ export function compareNewestFirst(a: Build, b: Build): number {
 }
 
 class BuildsWatcher implements BuildsWatch {
-  readonly #o: WatchBuildsOptions;
-  readonly #t: Transport;
+  readonly #options: WatchBuildsOptions;
+  readonly #transport: Transport;
   readonly #abort = new AbortController();
   #builds = new Map<string, Build>();
   /** Frames gathered since the last (re)open, until the resync window closes. */
@@ -56,9 +56,9 @@ class BuildsWatcher implements BuildsWatch {
 
   constructor(options: WatchBuildsOptions) {
     if (typeof options.onChange !== 'function') throw new TypeError('Expected `onChange` to be a function');
-    this.#o = options;
-    this.#t = new Transport(options);
-    this.#o.onStatus?.(this.#status);
+    this.#options = options;
+    this.#transport = new Transport(options);
+    this.#options.onStatus?.(this.#status);
     this.#open();
   }
 
@@ -79,7 +79,7 @@ class BuildsWatcher implements BuildsWatch {
   }
 
   #open(): void {
-    const es = this.#t.openEventSource('/v1/builds', { [QueryParams.watch]: 'true' });
+    const es = this.#transport.openEventSource('/v1/builds', { [QueryParams.watch]: 'true' });
     this.#source = es;
     es.onopen = () => {
       if (es !== this.#source) return;
@@ -88,7 +88,7 @@ class BuildsWatcher implements BuildsWatch {
       this.#setStatus({ kind: 'live' });
       this.#incoming = new Map();
       clearTimeout(this.#resyncTimer);
-      this.#resyncTimer = setTimeout(() => this.#endResync(), this.#o.resyncMs ?? WatchBuildsDefaults.resyncMs);
+      this.#resyncTimer = setTimeout(() => this.#endResync(), this.#options.resyncMs ?? WatchBuildsDefaults.resyncMs);
     };
     es.onmessage = (message) => {
       if (es !== this.#source) return;
@@ -139,7 +139,7 @@ class BuildsWatcher implements BuildsWatch {
     this.#probing = true;
     let ok = false;
     try {
-      await this.#t.getJson('/v1/builds', { limit: 1 }, this.#abort.signal);
+      await this.#transport.getJson('/v1/builds', { limit: 1 }, this.#abort.signal);
       ok = true;
     } catch (error) {
       if (error instanceof WebClientError && error.final) this.#fail(error);
@@ -152,7 +152,7 @@ class BuildsWatcher implements BuildsWatch {
       this.#setStatus({ kind: 'reconnecting', attempt: this.#failures, since: this.#since ?? Date.now() });
     }
     clearTimeout(this.#timer);
-    this.#timer = setTimeout(() => (ok ? this.#open() : void this.#probe(true)), reconnectDelayMs(this.#failures - 1, this.#o));
+    this.#timer = setTimeout(() => (ok ? this.#open() : void this.#probe(true)), reconnectDelayMs(this.#failures - 1, this.#options));
   }
 
   #fail(error: WebClientError): void {
@@ -165,7 +165,7 @@ class BuildsWatcher implements BuildsWatch {
     this.#sorted = [...this.#builds.values()].sort(compareNewestFirst);
     const builds = this.#sorted;
     try {
-      this.#o.onChange(builds);
+      this.#options.onChange(builds);
     } catch (error) {
       queueMicrotask(() => {
         throw error;
@@ -177,7 +177,7 @@ class BuildsWatcher implements BuildsWatch {
     if (this.#stopped) return;
     this.#status = status;
     try {
-      this.#o.onStatus?.(status);
+      this.#options.onStatus?.(status);
     } catch (error) {
       queueMicrotask(() => {
         throw error;

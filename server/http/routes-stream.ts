@@ -7,7 +7,8 @@ import { assertGeneration, authorize } from '../auth/permissions.js';
 import { BuildCursor } from '../log/build-cursor.js';
 import type { AppDeps, AppEnv } from './app-env.js';
 import { afterParam, buildIdParam, parseBoundedInteger } from './request-input.js';
-import { PING_FRAME, dataFrame, sseResponse } from './sse.js';
+import { SSE_PING_FRAME, formatSseFrame } from '../../protocol/sse-frames.js';
+import { sseResponse } from './sse.js';
 
 /** Events written per pull: bounds one step's memory while keeping frames batched. */
 const STREAM_CHUNK_EVENTS = 500;
@@ -37,7 +38,7 @@ export function registerStreamRoutes(app: Hono<AppEnv>, deps: AppDeps): void {
     let ended = false;
     const endFrame = () => {
       ended = true;
-      return dataFrame(JSON.stringify({ final: cursor.final }), undefined, 'end');
+      return formatSseFrame({ event: 'end', data: JSON.stringify({ final: cursor.final }) });
     };
     return sseResponse(
       async (signal) => {
@@ -46,13 +47,13 @@ export function registerStreamRoutes(app: Hono<AppEnv>, deps: AppDeps): void {
         switch (step.kind) {
           case 'events': {
             let chunk = '';
-            for (const record of step.records) chunk += dataFrame(record.json, record.seq);
+            for (const record of step.records) chunk += formatSseFrame({ id: record.seq, data: record.json });
             return cursor.complete && cursor.lastSent === cursor.final ? chunk + endFrame() : chunk;
           }
           case 'complete':
             return endFrame();
           case 'idle':
-            return signal.aborted ? null : PING_FRAME;
+            return signal.aborted ? null : SSE_PING_FRAME;
           case 'deleted':
             return null;
         }

@@ -16,15 +16,6 @@ export function jitteredRetryMs(random: () => number = Math.random): number {
   return Math.floor(SSE_RETRY_MIN_MS + random() * (SSE_RETRY_MAX_MS - SSE_RETRY_MIN_MS + 1));
 }
 
-export const PING_FRAME = ': ping\n\n';
-
-export function dataFrame(data: string, id?: number, event?: string): string {
-  let frame = '';
-  if (event !== undefined) frame += `event: ${event}\n`;
-  if (id !== undefined) frame += `id: ${id}\n`;
-  return `${frame}data: ${data}\n\n`;
-}
-
 /** Produces the next chunk of the stream, or null to end it. Called only when the socket wants more. */
 export type SseProducer = (signal: AbortSignal) => Promise<string | null>;
 

@@ -6,14 +6,15 @@ import type { AppDeps } from './app-env.js';
 import type { BuildRecord } from '../log/log-store.js';
 import { Waker } from '../log/waker.js';
 import { toBuild } from './build-view.js';
-import { PING_FRAME, dataFrame, sseResponse } from './sse.js';
+import { SSE_PING_FRAME, formatSseFrame } from '../../protocol/sse-frames.js';
+import { sseResponse } from './sse.js';
 
 /** At most one frame per build per this interval: ~4 per second. */
 const COALESCE_MS = 250;
 
 export function watchBuilds(deps: AppDeps, page: readonly BuildRecord[]): Response {
   const { engine, config, metrics } = deps;
-  let initial: string | undefined = page.map((b) => dataFrame(JSON.stringify(toBuild(b)))).join('');
+  let initial: string | undefined = page.map((b) => formatSseFrame({ data: JSON.stringify(toBuild(b)) })).join('');
   const dirty = new Set<string>();
   const deleted = new Set<string>();
   let lastFlush = 0;
@@ -41,18 +42,18 @@ export function watchBuilds(deps: AppDeps, page: readonly BuildRecord[]): Respon
       }
       if (dirty.size === 0 && deleted.size === 0) await waker.sleep(config.pingIntervalMs, signal);
       if (signal.aborted) return null;
-      if (dirty.size === 0 && deleted.size === 0) return PING_FRAME;
+      if (dirty.size === 0 && deleted.size === 0) return SSE_PING_FRAME;
       const sinceFlush = Date.now() - lastFlush;
       if (sinceFlush < COALESCE_MS) await new Promise((r) => setTimeout(r, COALESCE_MS - sinceFlush));
       lastFlush = Date.now();
       let chunk = '';
-      for (const buildId of deleted) chunk += dataFrame(JSON.stringify({ buildId }), undefined, 'deleted');
+      for (const buildId of deleted) chunk += formatSseFrame({ event: 'deleted', data: JSON.stringify({ buildId }) });
       deleted.clear();
       const ids = [...dirty];
       dirty.clear();
       for (const buildId of ids) {
         const build = await engine.store.getBuild(buildId);
-        chunk += build ? dataFrame(JSON.stringify(toBuild(build))) : dataFrame(JSON.stringify({ buildId }), undefined, 'deleted');
+        chunk += build ? formatSseFrame({ data: JSON.stringify(toBuild(build)) }) : formatSseFrame({ event: 'deleted', data: JSON.stringify({ buildId }) });
       }
       return chunk;
     },

@@ -1,13 +1,8 @@
 // Reads an SSE response frame by frame from the raw bytes (no EventSource), so tests see
 // exactly what the server wrote: ids, events, comments, retry lines.
-export interface SseFrame {
-  readonly id?: string;
-  readonly event?: string;
-  readonly data?: string;
-  readonly retry?: number;
-  /** A comment frame (`: ping`), without the colon. */
-  readonly comment?: string;
-}
+import { SseFrameParser, type SseFrame } from '../../protocol/sse-frames.js';
+
+export type { SseFrame };
 
 export interface SseConnection {
   readonly status: number;
@@ -24,35 +19,16 @@ export async function openSse(url: string, init: { headers?: Record<string, stri
   const response = await fetch(url, { headers: { accept: 'text/event-stream', ...init.headers }, signal: controller.signal });
   const reader = response.body?.getReader();
   const decoder = new TextDecoder();
-  let buffer = '';
   let ended = !reader;
 
-  const parse = (block: string): SseFrame => {
-    const frame: { id?: string; event?: string; data?: string; retry?: number; comment?: string } = {};
-    for (const line of block.split('\n')) {
-      if (line.startsWith(':')) frame.comment = line.slice(1).trim();
-      else {
-        const colon = line.indexOf(':');
-        const field = colon < 0 ? line : line.slice(0, colon);
-        const value = colon < 0 ? '' : line.slice(colon + 1).replace(/^ /, '');
-        if (field === 'id') frame.id = value;
-        else if (field === 'event') frame.event = value;
-        else if (field === 'data') frame.data = frame.data === undefined ? value : `${frame.data}\n${value}`;
-        else if (field === 'retry') frame.retry = Number(value);
-      }
-    }
-    return frame;
-  };
+  const parser = new SseFrameParser();
+  const ready: SseFrame[] = [];
 
   const next = async (timeoutMs = 10_000): Promise<SseFrame | undefined> => {
     const deadline = Date.now() + timeoutMs;
     for (;;) {
-      const end = buffer.indexOf('\n\n');
-      if (end >= 0) {
-        const block = buffer.slice(0, end);
-        buffer = buffer.slice(end + 2);
-        return parse(block);
-      }
+      const frame = ready.shift();
+      if (frame) return frame;
       if (ended) return undefined;
       const remaining = deadline - Date.now();
       if (remaining <= 0) throw new Error(`no SSE frame within ${timeoutMs} ms`);
@@ -62,7 +38,7 @@ export async function openSse(url: string, init: { headers?: Record<string, stri
         new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error(`no SSE frame within ${timeoutMs} ms`)), remaining))),
       ]).finally(() => clearTimeout(timer));
       if (chunk.done) ended = true;
-      else buffer += decoder.decode(chunk.value, { stream: true });
+      else ready.push(...parser.push(decoder.decode(chunk.value, { stream: true })));
     }
   };
 

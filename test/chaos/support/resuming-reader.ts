@@ -1,6 +1,8 @@
 // A log follower the way a browser's EventSource behaves, with nothing hidden: on any cut it
 // reconnects with Last-Event-ID after the last complete frame, and records every event frame
 // it ever received — so a duplicate or a reorder by the server shows up in `received`.
+import { SseFrameParser } from '../../../protocol/sse-frames.js';
+
 export interface ResumingReader {
   /** Seqs of every event frame received, in arrival order, across all connections. */
   readonly received: number[];
@@ -30,17 +32,13 @@ export function followLog(streamUrl: string, options: { retryMs?: number; deadli
       return 'cut';
     }
     const decoder = new TextDecoder();
-    let buffer = '';
+    const parser = new SseFrameParser();
     for await (const chunk of res.body as unknown as AsyncIterable<Uint8Array>) {
-      buffer += decoder.decode(chunk, { stream: true });
-      for (let end = buffer.indexOf('\n\n'); end >= 0; end = buffer.indexOf('\n\n')) {
-        const frame = buffer.slice(0, end);
-        buffer = buffer.slice(end + 2);
-        if (/^event: end$/m.test(frame)) return 'end';
-        const id = /^id: (\d+)$/m.exec(frame)?.[1];
-        if (id !== undefined) {
-          received.push(Number(id));
-          lastId = id;
+      for (const frame of parser.push(decoder.decode(chunk, { stream: true }))) {
+        if (frame.event === 'end') return 'end';
+        if (frame.id !== undefined) {
+          received.push(Number(frame.id));
+          lastId = frame.id;
         }
       }
     }

@@ -1,0 +1,57 @@
+// The Server-Sent Events framing PROTOCOL §SSE uses, both ways: the server writes frames with
+// `formatSseFrame`, and every Node-side reader (the runner's `tail`, the tests) splits bytes
+// back into frames with `SseFrameParser`. Browsers use their own EventSource.
+
+/** One frame; a frame holding only a comment (`: ping`) has just `comment`. */
+export interface SseFrame {
+  id?: string;
+  event?: string;
+  data?: string;
+  retry?: number;
+  comment?: string;
+}
+
+/** The keep-alive comment sent when a stream has been idle (PROTOCOL §SSE). */
+export const SSE_PING_FRAME = ': ping\n\n';
+
+export function formatSseFrame(frame: { readonly data: string; readonly id?: number; readonly event?: string }): string {
+  let text = '';
+  if (frame.event !== undefined) text += `event: ${frame.event}\n`;
+  if (frame.id !== undefined) text += `id: ${frame.id}\n`;
+  return `${text}data: ${frame.data}\n\n`;
+}
+
+/** Splits SSE text into frames as it arrives; keeps an incomplete tail (a cut mid-frame) out. */
+export class SseFrameParser {
+  #buffer = '';
+
+  push(text: string): SseFrame[] {
+    this.#buffer += text.replace(/\r\n?/g, '\n');
+    const frames: SseFrame[] = [];
+    for (let end = this.#buffer.indexOf('\n\n'); end >= 0; end = this.#buffer.indexOf('\n\n')) {
+      const frame = parseBlock(this.#buffer.slice(0, end));
+      this.#buffer = this.#buffer.slice(end + 2);
+      if (Object.keys(frame).length > 0) frames.push(frame);
+    }
+    return frames;
+  }
+}
+
+function parseBlock(block: string): SseFrame {
+  const frame: SseFrame = {};
+  for (const line of block.split('\n')) {
+    if (line === '') continue;
+    if (line.startsWith(':')) {
+      frame.comment = line.slice(1).trim();
+      continue;
+    }
+    const colon = line.indexOf(':');
+    const field = colon < 0 ? line : line.slice(0, colon);
+    const value = colon < 0 ? '' : line.slice(colon + 1).replace(/^ /, '');
+    if (field === 'id') frame.id = value;
+    else if (field === 'event') frame.event = value;
+    else if (field === 'data') frame.data = frame.data === undefined ? value : `${frame.data}\n${value}`;
+    else if (field === 'retry' && /^\d+$/.test(value)) frame.retry = Number(value);
+  }
+  return frame;
+}
