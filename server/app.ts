@@ -1,6 +1,7 @@
 // The HTTP application: middleware, every route of PROTOCOL.md, and the single error handler.
 import { randomUUID } from 'node:crypto';
 import { Hono } from 'hono';
+import { cors } from 'hono/cors';
 import { Headers as H } from '../protocol/headers.js';
 import { ProblemError } from './errors.js';
 import type { AppDeps, AppEnv } from './http/app-env.js';
@@ -34,6 +35,18 @@ export function createApp(deps: AppDeps, extraRoutes?: (app: Hono<AppEnv>) => vo
     c.header(H.requestId, requestId);
   });
 
+  // Any origin may call the API: tokens travel in headers or ?token=, never cookies, so a page
+  // on another origin can only do what the token it holds allows (web-client in your own app).
+  app.use(
+    '/v1/*',
+    cors({
+      origin: '*',
+      allowMethods: ['GET', 'POST', 'DELETE'],
+      allowHeaders: [H.authorization, H.contentType, H.lastEventId, H.ifNoneMatch],
+      exposeHeaders: [H.etag, H.retryAfter, H.requestId],
+      maxAge: 600,
+    }),
+  );
   app.use('/v1/*', authenticate(deps.signer));
   registerBuildRoutes(app, deps);
   registerEventRoutes(app, deps);

@@ -1,6 +1,6 @@
 // PROTOCOL §Builds, §State, §Build list live and §Operations, on every backend.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { BACKENDS } from './support/backends.js';
+import { BACKENDS, PGLITE } from './support/backends.js';
 import { assertMatchesSchema } from './support/openapi-validator.js';
 import { openSse } from './support/sse-reader.js';
 import { startTestServer, type TestServer } from './support/test-server.js';
@@ -135,3 +135,40 @@ for (const backend of BACKENDS) {
     });
   });
 }
+
+describe('cross-origin use of the API', () => {
+  it('answers preflights and marks answers readable from any origin', async () => {
+    const server = await startTestServer(PGLITE);
+    try {
+      const { buildId, viewer } = await server.createBuild();
+      const preflight = await fetch(`${server.url}/v1/builds/${buildId}/events`, {
+        method: 'OPTIONS',
+        headers: { origin: 'https://app.example', 'access-control-request-method': 'POST', 'access-control-request-headers': 'authorization, content-type' },
+      });
+      expect(preflight.status).toBe(204);
+      expect(preflight.headers.get('access-control-allow-origin')).toBe('*');
+      expect(preflight.headers.get('access-control-allow-headers')?.toLowerCase()).toContain('authorization');
+      const read = await fetch(`${server.url}/v1/builds/${buildId}/state?token=${viewer}`, { headers: { origin: 'https://app.example' } });
+      expect(read.status).toBe(200);
+      expect(read.headers.get('access-control-allow-origin')).toBe('*');
+      expect(read.headers.get('access-control-expose-headers')?.toLowerCase()).toContain('etag');
+    } finally {
+      await server.stop();
+    }
+  });
+
+  it('answers a long-poll with 404 when the build is deleted while it waits', async () => {
+    const server = await startTestServer(PGLITE);
+    try {
+      const { buildId, viewer } = await server.createBuild();
+      const waiting = server.api(`/v1/builds/${buildId}/events?wait=10`, { token: viewer });
+      await new Promise((r) => setTimeout(r, 200));
+      await server.api(`/v1/builds/${buildId}`, { method: 'DELETE' });
+      const res = await waiting;
+      expect(res.status).toBe(404);
+      expect(res.body.code).toBe('build_not_found');
+    } finally {
+      await server.stop();
+    }
+  });
+});

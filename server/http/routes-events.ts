@@ -3,7 +3,7 @@ import type { Hono } from 'hono';
 import { Headers as H } from '../../protocol/headers.js';
 import { ReadDefaults } from '../../protocol/limits.js';
 import { assertGeneration, authorize, generationOf } from '../auth/permissions.js';
-import { ProblemError } from '../errors.js';
+import { ProblemError, buildNotFound } from '../errors.js';
 import { BuildCursor } from '../log/build-cursor.js';
 import type { AppDeps, AppEnv } from './app-env.js';
 import { anySignal } from './any-signal.js';
@@ -43,6 +43,7 @@ export function registerEventRoutes(app: Hono<AppEnv>, deps: AppDeps): void {
     try {
       assertGeneration(principal, cursor.generation);
       const step = await cursor.next(limit, waitSeconds * 1000, stop.signal);
+      if (step.kind === 'deleted') throw buildNotFound(buildId);
       const records = step.kind === 'events' ? step.records : [];
       const body = `{"events":[${records.map((r) => r.json).join(',')}],"ack":${cursor.ack},"final":${cursor.final ?? 'null'},"next":${records.at(-1)?.seq ?? after}}`;
       return c.body(body, 200, { [H.contentType]: 'application/json' });
