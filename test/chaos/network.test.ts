@@ -4,49 +4,36 @@
 // digest must come out exact.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BACKENDS } from '../support/backends.js';
-import { describeFaults, startFaultProxy, type FaultProxy } from '../support/fault-proxy.js';
-import { startTestServer, type TestServer } from '../support/test-server.js';
+import { describeFaults } from '../support/fault-proxy.js';
 import { auditSequence } from './support/resuming-reader.js';
-import { auditStoredLog, connectionPerRequestFetch, followAll, runBuild, tempDir, totals } from './support/chaos-fleet.js';
-import { READER_FAULTS, RUNNER_FAULTS } from './support/fault-mix.js';
+import { auditStoredLog, connectionPerRequestFetch, followAll, runBuild, totals } from './support/chaos-fleet.js';
+import { startFaultyRig, type FaultyRig } from './support/faulty-rig.js';
 import { Scale, chaosSeed } from './scale.js';
 
 for (const backend of BACKENDS) {
   describe.skipIf(backend.unavailable !== undefined)(`A: faulty network on ${backend.name}`, () => {
     const seed = chaosSeed();
-    let server: TestServer;
-    let runnerProxy: FaultProxy;
-    let readerProxy: FaultProxy;
-    let spool: { dir: string; remove: () => Promise<void> };
+    let rig: FaultyRig;
     beforeAll(async () => {
-      server = await startTestServer(backend);
-      const target = { host: '127.0.0.1', port: server.port };
-      runnerProxy = await startFaultProxy({ target, seed, faults: RUNNER_FAULTS });
-      readerProxy = await startFaultProxy({ target, seed: seed + 1, faults: READER_FAULTS });
-      spool = await tempDir('runlog-chaos-a-');
+      rig = await startFaultyRig(backend, seed, 'runlog-chaos-a-');
     });
-    afterAll(async () => {
-      await runnerProxy?.close();
-      await readerProxy?.close();
-      await server?.stop();
-      await spool?.remove();
-    });
+    afterAll(async () => rig?.close());
 
     it(`delivers ${Scale.networkEvents} events over ${Scale.networkBuilds} builds exactly (seed ${seed})`, { timeout: Scale.testTimeoutMs }, async () => {
       console.log(`A[${backend.name}]: seed ${seed} (replay with RUNLOG_CHAOS_SEED=${seed})`);
       const perBuild = Math.floor(Scale.networkEvents / Scale.networkBuilds);
-      const builds = await Promise.all(Array.from({ length: Scale.networkBuilds }, () => server.createBuild()));
-      const readers = await followAll(readerProxy.url, builds);
+      const builds = await Promise.all(Array.from({ length: Scale.networkBuilds }, () => rig.server.createBuild()));
+      const readers = await followAll(rig.readerProxy.url, builds);
       const network = connectionPerRequestFetch();
-      const results = await Promise.all(builds.map((build) => runBuild({ url: runnerProxy.url, build, events: perBuild, spoolDir: spool.dir, fetch: network.fetch })));
+      const results = await Promise.all(builds.map((build) => runBuild({ url: rig.runnerProxy.url, build, events: perBuild, spoolDir: rig.spoolDir, fetch: network.fetch })));
       await Promise.all([...readers.values()].map((r) => r.done));
       await network.close();
 
-      const stored = await Promise.all(builds.map((b) => auditStoredLog(server.url, server.adminToken, b.buildId, perBuild)));
+      const stored = await Promise.all(builds.map((b) => auditStoredLog(rig.server.url, rig.server.adminToken, b.buildId, perBuild)));
       const received = builds.map((b) => auditSequence(readers.get(b.buildId)!.received, perBuild));
-      const runnerCounts = runnerProxy.counts();
+      const runnerCounts = rig.runnerProxy.counts();
       const faulty = runnerCounts.refuse + runnerCounts.dropAfterRequest + runnerCounts.drip + runnerCounts.cutResponse;
-      console.log(`A[${backend.name}]: runners ${describeFaults(runnerProxy)}; readers ${describeFaults(readerProxy)}`);
+      console.log(`A[${backend.name}]: runners ${describeFaults(rig.runnerProxy)}; readers ${describeFaults(rig.readerProxy)}`);
       console.log(`A[${backend.name}]: stored ${JSON.stringify(totals(stored))}; received ${JSON.stringify(totals(received.map((r) => ({ ...r, wrongContent: 0 }))))}; reader connections ${[...readers.values()].reduce((n, r) => n + r.connections(), 0)}`);
       expect(faulty / runnerCounts.connections).toBeGreaterThanOrEqual(0.2);
       expect(totals(stored)).toEqual({ lost: 0, duplicated: 0, reordered: 0, wrongContent: 0 });

@@ -5,10 +5,9 @@ import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PGLITE } from '../support/backends.js';
-import { describeFaults, seededRandom, startFaultProxy, type FaultProxy } from '../support/fault-proxy.js';
-import { startTestServer, type TestServer } from '../support/test-server.js';
-import { auditStoredLog, followAll, tempDir, totals, type FleetBuild } from './support/chaos-fleet.js';
-import { READER_FAULTS, RUNNER_FAULTS } from './support/fault-mix.js';
+import { describeFaults, seededRandom } from '../support/fault-proxy.js';
+import { auditStoredLog, followAll, totals, type FleetBuild } from './support/chaos-fleet.js';
+import { startFaultyRig, type FaultyRig } from './support/faulty-rig.js';
 import { auditSequence } from './support/resuming-reader.js';
 import { Scale, chaosSeed } from './scale.js';
 
@@ -25,35 +24,23 @@ function startRunner(config: object) {
 
 describe('C: runner crashes', () => {
   const seed = chaosSeed();
-  let server: TestServer;
-  let runnerProxy: FaultProxy;
-  let readerProxy: FaultProxy;
-  let spool: { dir: string; remove: () => Promise<void> };
+  let rig: FaultyRig;
   beforeAll(async () => {
-    server = await startTestServer(PGLITE);
-    const target = { host: '127.0.0.1', port: server.port };
-    runnerProxy = await startFaultProxy({ target, seed, faults: RUNNER_FAULTS });
-    readerProxy = await startFaultProxy({ target, seed: seed + 1, faults: READER_FAULTS });
-    spool = await tempDir('runlog-chaos-c-');
+    rig = await startFaultyRig(PGLITE, seed, 'runlog-chaos-c-');
   });
-  afterAll(async () => {
-    await runnerProxy?.close();
-    await readerProxy?.close();
-    await server?.stop();
-    await spool?.remove();
-  });
+  afterAll(async () => rig?.close());
 
   it(`stays exact when every runner is killed mid-build and restarted on its spool (seed ${seed})`, { timeout: Scale.testTimeoutMs }, async () => {
     console.log(`C: seed ${seed} (replay with RUNLOG_CHAOS_SEED=${seed})`);
     const random = seededRandom(seed);
     const total = Math.floor(Scale.networkEvents / Scale.networkBuilds);
-    const builds: FleetBuild[] = await Promise.all(Array.from({ length: Scale.networkBuilds }, () => server.createBuild()));
-    const readers = await followAll(readerProxy.url, builds);
+    const builds: FleetBuild[] = await Promise.all(Array.from({ length: Scale.networkBuilds }, () => rig.server.createBuild()));
+    const readers = await followAll(rig.readerProxy.url, builds);
     let kills = 0;
     const acksAtKill: number[] = [];
     const digests = await Promise.all(
       builds.map(async (build, index) => {
-        const config = { url: runnerProxy.url, buildId: build.buildId, token: build.runner, spoolDir: spool.dir, total };
+        const config = { url: rig.runnerProxy.url, buildId: build.buildId, token: build.runner, spoolDir: rig.spoolDir, total };
         const crashes = 1 + (index % 2);
         for (let c = 0; c < crashes; c++) {
           const doomed = startRunner(config);
@@ -62,7 +49,7 @@ describe('C: runner crashes', () => {
           let ack = 0;
           while (ack < target && doomed.child.exitCode === null) {
             await new Promise((r) => setTimeout(r, 5));
-            ack = (await server.api(`/v1/builds/${build.buildId}`)).body.ack;
+            ack = (await rig.server.api(`/v1/builds/${build.buildId}`)).body.ack;
           }
           acksAtKill.push(ack);
           doomed.child.kill('SIGKILL');
@@ -76,10 +63,10 @@ describe('C: runner crashes', () => {
     );
     await Promise.all([...readers.values()].map((r) => r.done));
 
-    const stored = await Promise.all(builds.map((b) => auditStoredLog(server.url, server.adminToken, b.buildId, total)));
+    const stored = await Promise.all(builds.map((b) => auditStoredLog(rig.server.url, rig.server.adminToken, b.buildId, total)));
     const received = builds.map((b) => ({ ...auditSequence(readers.get(b.buildId)!.received, total), wrongContent: 0 }));
     console.log(
-      `C: ${kills} runner kills over ${builds.length} builds (acks at the kills: ${acksAtKill.join(', ')} of ${total}); runners ${describeFaults(runnerProxy)}; readers ${describeFaults(readerProxy)}; ` +
+      `C: ${kills} runner kills over ${builds.length} builds (acks at the kills: ${acksAtKill.join(', ')} of ${total}); runners ${describeFaults(rig.runnerProxy)}; readers ${describeFaults(rig.readerProxy)}; ` +
         `stored ${JSON.stringify(totals(stored))}; received ${JSON.stringify(totals(received))}`,
     );
     expect(kills).toBeGreaterThanOrEqual(builds.length);
