@@ -10,7 +10,7 @@ export class Metrics {
     labelNames: ['outcome'] as const,
     registers: [this.registry],
   });
-  readonly eventsCommitted = new Counter({ name: 'runlog_events_committed_total', help: 'Events in committed append batches (duplicates included).', registers: [this.registry] });
+  readonly appendedEvents = new Counter({ name: 'runlog_append_events_total', help: 'Events in append batches that reached a commit (duplicates included).', registers: [this.registry] });
   readonly commitGroupAppends = new Histogram({
     name: 'runlog_commit_group_appends',
     help: 'Append batches per commit transaction.',
@@ -34,6 +34,6 @@ export class Metrics {
   recordGroup(appends: number, events: number, durationMs: number): void {
     this.commitGroupAppends.observe(appends);
     this.commitSeconds.observe(durationMs / 1000);
-    this.eventsCommitted.inc(events);
+    this.appendedEvents.inc(events);
   }
 }

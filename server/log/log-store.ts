@@ -1,6 +1,5 @@
 // The log store seam (ARCHITECTURE §The log engine): what the engine needs from a database.
 // One implementation over kysely serves both PGlite and PostgreSQL.
-import type { ProblemError } from '../errors.js';
 import type { AppendBatch, PlanResult, StoredEvent } from './append-plan.js';
 
 export interface BuildRecord {
@@ -35,7 +34,7 @@ export interface BuildAdvance {
 
 export interface CommitOutcome {
   /** One result per pending append, in the order given. */
-  readonly results: ReadonlyArray<PlanResult | { readonly ok: false; readonly problem: ProblemError }>;
+  readonly results: readonly PlanResult[];
   readonly advances: readonly BuildAdvance[];
 }
 
