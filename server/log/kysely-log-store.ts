@@ -6,8 +6,6 @@ import { encodeHubMessage, type HubAddress } from './hub-message.js';
 import { applyBatch, type BuildWriteState, type StoredEvent } from './append-plan.js';
 import type { BuildAdvance, BuildRecord, CommitOutcome, CreateBuildInput, LogStore, PendingAppend } from './log-store.js';
 
-/** Rows per INSERT statement: 6 parameters a row stays under PostgreSQL's 65 535. */
-const INSERT_CHUNK_ROWS = 5000;
 
 export interface KyselyLogStoreOptions {
   readonly maxGapWindow: number;
@@ -128,26 +126,30 @@ export class KyselyLogStore implements LogStore {
         await trx.deleteFrom('events').where('build_id', '=', state.buildId).where('seq', '>', state.discardAbove).execute();
       }
     }
-    const rows = states.flatMap((s) =>
-      s.inserts.map((e) => ({ build_id: s.buildId, seq: e.seq, type: e.type, data: e.data, time: e.time, received_at: e.receivedAt })),
-    );
-    for (let i = 0; i < rows.length; i += INSERT_CHUNK_ROWS) {
-      await trx.insertInto('events').values(rows.slice(i, i + INSERT_CHUNK_ROWS)).execute();
+    // One statement per table, whatever the group's size: rows travel as arrays, one parameter
+    // a column, so building and sending the query costs the same for 1 row as for 10 000.
+    const inserts = states.flatMap((s) => s.inserts.map((e) => ({ buildId: s.buildId, event: e })));
+    if (inserts.length > 0) {
+      await sql`
+        INSERT INTO events (build_id, seq, type, data, time, received_at)
+        SELECT * FROM unnest(
+          ${inserts.map((r) => r.buildId)}::text[], ${inserts.map((r) => r.event.seq)}::bigint[],
+          ${inserts.map((r) => r.event.type)}::text[], ${inserts.map((r) => r.event.data)}::text[],
+          ${inserts.map((r) => r.event.time)}::text[], ${inserts.map((r) => r.event.receivedAt.toISOString())}::timestamptz[])`.execute(trx);
     }
-    for (const state of states) {
-      if (state.inserts.length === 0 && state.discardAbove === null && state.newlyAcked.length === 0) continue;
-      await trx
-        .updateTable('builds')
-        .set({
-          ack: state.ack,
-          final: state.final,
-          epoch: state.epoch,
-          digest: state.digest,
-          last_event_at: state.lastEventAt,
-          max_seq: state.maxSeq,
-        })
-        .where('build_id', '=', state.buildId)
-        .execute();
+    const changed = states.filter((s) => s.inserts.length > 0 || s.discardAbove !== null || s.newlyAcked.length > 0);
+    if (changed.length > 0) {
+      await sql`
+        UPDATE builds AS b SET ack = u.ack, final = u.final, epoch = u.epoch, digest = u.digest,
+          last_event_at = u.last_event_at, max_seq = u.max_seq
+        FROM unnest(
+          ${changed.map((s) => s.buildId)}::text[], ${changed.map((s) => s.ack)}::bigint[],
+          ${changed.map((s) => s.final)}::bigint[], ${changed.map((s) => s.epoch)}::bigint[],
+          ${changed.map((s) => s.digest)}::text[], ${changed.map((s) => s.lastEventAt?.toISOString() ?? null)}::timestamptz[],
+          ${changed.map((s) => s.maxSeq)}::bigint[]) AS u(build_id, ack, final, epoch, digest, last_event_at, max_seq)
+        WHERE b.build_id = u.build_id`.execute(trx);
+    }
+    for (const state of changed) {
       if (state.newlyAcked.length > 0 || state.discardAbove !== null) {
         advances.push({ buildId: state.buildId, ack: state.ack, final: state.final, events: state.newlyAcked, lastEventAt: state.lastEventAt });
       }
