@@ -7,7 +7,7 @@ import { BUILD_ID_PATTERN } from '../protocol/limits.js';
 import type { Build, EventsPage, LogEvent } from '../protocol/schemas.js';
 import { WebClientError, codeForStatus, isFinalStatus } from './errors.js';
 import { EVENT_SOURCE_CLOSED, Transport, buildPath, parseFrame as parseJson, type EventSourceLike, type TransportOptions } from './transport.js';
-import { reconnectDelayMs, type ReconnectOptions, type WatchStatus } from './watch-status.js';
+import { callSafely, reconnectDelayMs, type ReconnectOptions, type WatchStatus } from './watch-status.js';
 
 export interface WatchBuildOptions extends TransportOptions, ReconnectOptions {
   readonly buildId: string;
@@ -115,7 +115,7 @@ class BuildWatcher implements BuildWatch {
       this.#state = snapshot.state;
       this.#seq = snapshot.seq;
       this.stats.snapshotSeq = snapshot.seq;
-      this.#call(() => this.#options.onState?.(this.#state, this.#seq));
+      callSafely(() => this.#options.onState?.(this.#state, this.#seq));
       if (this.#isDone(build)) this.#complete();
       else this.#openStream();
     } catch (error) {
@@ -125,7 +125,7 @@ class BuildWatcher implements BuildWatch {
 
   async #readBuild(): Promise<Build> {
     const build = await this.#transport.getJson<Build>(buildPath(this.buildId), {}, this.#abort.signal);
-    if (!this.#stopped) this.#call(() => this.#options.onBuild?.(build));
+    if (!this.#stopped) callSafely(() => this.#options.onBuild?.(build));
     return build;
   }
 
@@ -234,8 +234,8 @@ class BuildWatcher implements BuildWatch {
     if (events.length === 0) return;
     this.#state = reduceEvents(this.#state, events);
     this.#seq = events[events.length - 1]!.seq;
-    for (const event of events) this.#call(() => this.#options.onEvent?.(event));
-    this.#call(() => this.#options.onState?.(this.#state, this.#seq));
+    for (const event of events) callSafely(() => this.#options.onEvent?.(event));
+    callSafely(() => this.#options.onState?.(this.#state, this.#seq));
   }
 
   // ── trouble ───────────────────────────────────────────────────────────────────────────
@@ -350,17 +350,6 @@ class BuildWatcher implements BuildWatch {
 
   #emitStatus(): void {
     const status = this.#status;
-    this.#call(() => this.#options.onStatus?.(status));
-  }
-
-  /** Runs a caller's callback; its exception is rethrown outside the watcher so the watch goes on. */
-  #call(fn: () => void): void {
-    try {
-      fn();
-    } catch (error) {
-      queueMicrotask(() => {
-        throw error;
-      });
-    }
+    callSafely(() => this.#options.onStatus?.(status));
   }
 }

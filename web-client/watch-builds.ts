@@ -7,7 +7,7 @@ import { QueryParams } from '../protocol/headers.js';
 import type { Build } from '../protocol/schemas.js';
 import { WebClientError, codeForStatus, isFinalStatus } from './errors.js';
 import { EVENT_SOURCE_CLOSED, Transport, parseFrame as parseJson, type EventSourceLike, type TransportOptions } from './transport.js';
-import { reconnectDelayMs, type ReconnectOptions, type WatchStatus } from './watch-status.js';
+import { callSafely, reconnectDelayMs, type ReconnectOptions, type WatchStatus } from './watch-status.js';
 
 export interface WatchBuildsOptions extends TransportOptions, ReconnectOptions {
   /** The builds, newest first, after every change. */
@@ -164,24 +164,12 @@ class BuildsWatcher implements BuildsWatch {
   #changed(): void {
     this.#sorted = [...this.#builds.values()].sort(compareNewestFirst);
     const builds = this.#sorted;
-    try {
-      this.#options.onChange(builds);
-    } catch (error) {
-      queueMicrotask(() => {
-        throw error;
-      });
-    }
+    callSafely(() => this.#options.onChange(builds));
   }
 
   #setStatus(status: WatchStatus): void {
     if (this.#stopped) return;
     this.#status = status;
-    try {
-      this.#options.onStatus?.(status);
-    } catch (error) {
-      queueMicrotask(() => {
-        throw error;
-      });
-    }
+    callSafely(() => this.#options.onStatus?.(status));
   }
 }

@@ -39,3 +39,17 @@ export function reconnectDelayMs(attempt: number, options: ReconnectOptions = {}
   const cap = Math.min(options.reconnectMaxMs ?? ReconnectDefaults.reconnectMaxMs, base * 2 ** Math.min(attempt, 20));
   return Math.max(base / 2, Math.floor(random() * cap));
 }
+
+/**
+ * Runs a caller's callback; its exception is rethrown outside the watcher (where the page's
+ * error handler sees it) so one faulty callback does not stop the watch.
+ */
+export function callSafely(callback: () => void): void {
+  try {
+    callback();
+  } catch (error) {
+    queueMicrotask(() => {
+      throw error;
+    });
+  }
+}
