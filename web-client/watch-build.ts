@@ -7,7 +7,7 @@ import { BUILD_ID_PATTERN } from '../protocol/limits.js';
 import type { Build, EventsPage, LogEvent } from '../protocol/schemas.js';
 import { WebClientError, codeForStatus, isFinalStatus } from './errors.js';
 import { EVENT_SOURCE_CLOSED, Transport, buildPath, parseFrame as parseJson, type EventSourceLike, type TransportOptions } from './transport.js';
-import { callSafely, reconnectDelayMs, type ReconnectOptions, type WatchStatus } from './watch-status.js';
+import { ReconnectClock, callSafely, type ReconnectOptions, type WatchStatus } from './watch-status.js';
 
 export interface WatchBuildOptions extends TransportOptions, ReconnectOptions {
   readonly buildId: string;
@@ -68,9 +68,7 @@ class BuildWatcher implements BuildWatch {
   #source: EventSourceLike | undefined;
   /** Set by close(), complete or a final error: nothing happens after it. */
   #stopped = false;
-  #failures = 0;
-  #since: number | undefined;
-  #timer: ReturnType<typeof setTimeout> | undefined;
+  readonly #reconnectClock: ReconnectClock;
   #queue: Item[] = [];
   /** A gap repair is reading; the queue waits for it. */
   #repairing = false;
@@ -87,6 +85,7 @@ class BuildWatcher implements BuildWatch {
     this.buildId = options.buildId;
     this.#options = options;
     this.#transport = new Transport(options);
+    this.#reconnectClock = new ReconnectClock(options);
     this.#emitStatus();
     void this.#load();
   }
@@ -140,8 +139,7 @@ class BuildWatcher implements BuildWatch {
     this.stats.streamsOpened += 1;
     es.onopen = () => {
       if (es !== this.#source) return;
-      this.#failures = 0;
-      this.#since = undefined;
+      this.#reconnectClock.reset();
       this.#setStatus({ kind: 'live' });
     };
     es.onmessage = (message) => {
@@ -299,17 +297,13 @@ class BuildWatcher implements BuildWatch {
   }
 
   #trouble(): void {
-    this.#failures += 1;
-    this.#since ??= Date.now();
-    this.#setStatus({ kind: 'reconnecting', attempt: this.#failures, since: this.#since });
+    this.#setStatus(this.#reconnectClock.fail());
   }
 
   #schedule(fn: () => void): void {
-    clearTimeout(this.#timer);
-    this.#timer = setTimeout(() => {
-      this.#timer = undefined;
+    this.#reconnectClock.schedule(() => {
       if (!this.#stopped) fn();
-    }, reconnectDelayMs(this.#failures - 1, this.#options));
+    });
   }
 
   // ── the end ───────────────────────────────────────────────────────────────────────────
@@ -329,7 +323,7 @@ class BuildWatcher implements BuildWatch {
   #stop(): void {
     this.#stopped = true;
     this.#closeSource();
-    clearTimeout(this.#timer);
+    this.#reconnectClock.cancel();
     this.#abort.abort();
     this.#queue = [];
   }

@@ -7,7 +7,7 @@ import { QueryParams } from '../protocol/headers.js';
 import type { Build } from '../protocol/schemas.js';
 import { WebClientError, codeForStatus, isFinalStatus } from './errors.js';
 import { EVENT_SOURCE_CLOSED, Transport, parseFrame as parseJson, type EventSourceLike, type TransportOptions } from './transport.js';
-import { callSafely, reconnectDelayMs, type ReconnectOptions, type WatchStatus } from './watch-status.js';
+import { ReconnectClock, callSafely, type ReconnectOptions, type WatchStatus } from './watch-status.js';
 
 export interface WatchBuildsOptions extends TransportOptions, ReconnectOptions {
   /** The builds, newest first, after every change. */
@@ -48,9 +48,7 @@ class BuildsWatcher implements BuildsWatch {
   #status: WatchStatus = { kind: 'connecting' };
   #source: EventSourceLike | undefined;
   #stopped = false;
-  #failures = 0;
-  #since: number | undefined;
-  #timer: ReturnType<typeof setTimeout> | undefined;
+  readonly #reconnectClock: ReconnectClock;
   #resyncTimer: ReturnType<typeof setTimeout> | undefined;
   #probing = false;
 
@@ -58,7 +56,8 @@ class BuildsWatcher implements BuildsWatch {
     if (typeof options.onChange !== 'function') throw new TypeError('Expected `onChange` to be a function');
     this.#options = options;
     this.#transport = new Transport(options);
-    this.#options.onStatus?.(this.#status);
+    this.#reconnectClock = new ReconnectClock(options);
+    callSafely(() => this.#options.onStatus?.(this.#status));
     this.#open();
   }
 
@@ -73,7 +72,7 @@ class BuildsWatcher implements BuildsWatch {
     this.#stopped = true;
     this.#source?.close();
     this.#source = undefined;
-    clearTimeout(this.#timer);
+    this.#reconnectClock.cancel();
     clearTimeout(this.#resyncTimer);
     this.#abort.abort();
   }
@@ -83,8 +82,7 @@ class BuildsWatcher implements BuildsWatch {
     this.#source = es;
     es.onopen = () => {
       if (es !== this.#source) return;
-      this.#failures = 0;
-      this.#since = undefined;
+      this.#reconnectClock.reset();
       this.#setStatus({ kind: 'live' });
       this.#incoming = new Map();
       clearTimeout(this.#resyncTimer);
@@ -115,9 +113,7 @@ class BuildsWatcher implements BuildsWatch {
         this.#fail(new WebClientError(codeForStatus(status, undefined), `The build list answered HTTP ${status}`, { status }));
         return;
       }
-      this.#failures += 1;
-      this.#since ??= Date.now();
-      this.#setStatus({ kind: 'reconnecting', attempt: this.#failures, since: this.#since });
+      this.#setStatus(this.#reconnectClock.fail());
       if (es.readyState === EVENT_SOURCE_CLOSED) this.#source = undefined; // it gave up: reopening is ours to do
       void this.#probe(es.readyState === EVENT_SOURCE_CLOSED);
     };
@@ -147,12 +143,8 @@ class BuildsWatcher implements BuildsWatch {
       this.#probing = false;
     }
     if (!reopen || this.#stopped) return;
-    if (!ok) {
-      this.#failures += 1;
-      this.#setStatus({ kind: 'reconnecting', attempt: this.#failures, since: this.#since ?? Date.now() });
-    }
-    clearTimeout(this.#timer);
-    this.#timer = setTimeout(() => (ok ? this.#open() : void this.#probe(true)), reconnectDelayMs(this.#failures - 1, this.#options));
+    if (!ok) this.#setStatus(this.#reconnectClock.fail());
+    this.#reconnectClock.schedule(() => (ok ? this.#open() : void this.#probe(true)));
   }
 
   #fail(error: WebClientError): void {

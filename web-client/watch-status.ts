@@ -41,6 +41,48 @@ export function reconnectDelayMs(attempt: number, options: ReconnectOptions = {}
 }
 
 /**
+ * The `reconnecting` part of the state machine above: failures in a row, when the trouble
+ * began, and the next try, scheduled after `reconnectDelayMs` for the failures so far.
+ */
+export class ReconnectClock {
+  readonly #options: ReconnectOptions;
+  #failures = 0;
+  #since: number | undefined;
+  #timer: ReturnType<typeof setTimeout> | undefined;
+
+  constructor(options: ReconnectOptions) {
+    this.#options = options;
+  }
+
+  /** Counts one more failure and returns the status to report. */
+  fail(): WatchStatus {
+    this.#failures += 1;
+    this.#since ??= Date.now();
+    return { kind: 'reconnecting', attempt: this.#failures, since: this.#since };
+  }
+
+  /** Connected again: the next trouble starts a new count. */
+  reset(): void {
+    this.#failures = 0;
+    this.#since = undefined;
+  }
+
+  /** Runs `retry` after the backoff delay, replacing a try already scheduled. */
+  schedule(retry: () => void): void {
+    this.cancel();
+    this.#timer = setTimeout(() => {
+      this.#timer = undefined;
+      retry();
+    }, reconnectDelayMs(this.#failures - 1, this.#options));
+  }
+
+  cancel(): void {
+    clearTimeout(this.#timer);
+    this.#timer = undefined;
+  }
+}
+
+/**
  * Runs a caller's callback; its exception is rethrown outside the watcher (where the page's
  * error handler sees it) so one faulty callback does not stop the watch.
  */
