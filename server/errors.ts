@@ -31,7 +31,7 @@ export class ProblemError extends Error {
 }
 
 /** The database did not answer: PROTOCOL §Append rule 7. */
-export const UNAVAILABLE_RETRY_AFTER_SECONDS = 2;
+const UNAVAILABLE_RETRY_AFTER_SECONDS = 2;
 /** The commit queue is full: PROTOCOL §Append rule 6. */
 export const OVERLOADED_RETRY_AFTER_SECONDS = 1;
 

@@ -42,12 +42,11 @@ export function registerBuildRoutes(app: Hono<AppEnv>, deps: AppDeps): void {
     const parsed = CreateBuildRequestSchema.safeParse(await readJsonBody(c, config.limits.maxBodyBytes));
     if (!parsed.success) throw zodProblem(parsed.error);
     const buildId = parsed.data.buildId ?? newBuildId();
-    const { build, created } = await engine.store.createBuild({
+    const { build, created } = await engine.createBuild({
       buildId,
       generation: randomBytes(12).toString('base64url'),
       meta: parsed.data.meta ?? {},
     });
-    if (created) await engine.announceCreated(buildId);
     const body: CreateBuildResponse = {
       build: toBuild(build),
       tokens: {

@@ -151,7 +151,7 @@ export class KyselyLogStore implements LogStore {
     }
     for (const state of changed) {
       if (state.newlyAcked.length > 0 || state.discardAbove !== null) {
-        advances.push({ buildId: state.buildId, ack: state.ack, final: state.final, events: state.newlyAcked, lastEventAt: state.lastEventAt });
+        advances.push({ buildId: state.buildId, ack: state.ack, final: state.final, events: state.newlyAcked });
       }
     }
     const address = this.#options.notify;

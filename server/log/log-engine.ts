@@ -6,7 +6,7 @@ import { toEventRecord, type EventRecord } from './event-json.js';
 import { GroupCommitter } from './group-commit.js';
 import type { Hub } from './hub.js';
 import type { AppendBatch } from './append-plan.js';
-import type { BuildAdvance, BuildRecord, LogStore } from './log-store.js';
+import type { BuildAdvance, BuildRecord, CreateBuildInput, LogStore } from './log-store.js';
 import { StateSnapshots } from './state-snapshots.js';
 import { TailCache } from './tail-cache.js';
 import type { BuildState } from '../../protocol/build-state.js';
@@ -75,9 +75,11 @@ export class LogEngine {
     await this.hub.announce({ kind: 'deleted', buildId });
   }
 
-  /** Tells local and remote listeners that a build was created. */
-  async announceCreated(buildId: string): Promise<void> {
-    await this.hub.announce({ kind: 'created', buildId });
+  /** Creates the build (or finds it, unchanged) and tells list watchers here and elsewhere of a new one. */
+  async createBuild(input: CreateBuildInput): Promise<{ build: BuildRecord; created: boolean }> {
+    const result = await this.store.createBuild(input);
+    if (result.created) await this.hub.announce({ kind: 'created', buildId: input.buildId });
+    return result;
   }
 
   /** Refuses new appends and waits until every queued one is committed and answered. */

@@ -29,7 +29,6 @@ export interface BuildAdvance {
   readonly final: number | null;
   /** Events the ack passed in this commit, in seq order. */
   readonly events: readonly StoredEvent[];
-  readonly lastEventAt: Date | null;
 }
 
 export interface CommitOutcome {

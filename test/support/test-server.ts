@@ -75,7 +75,6 @@ export async function startTestServer(
 
   return {
     ...server,
-    close: () => server.close(),
     db,
     api,
     async createBuild(buildId, meta) {
