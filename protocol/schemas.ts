@@ -1,7 +1,15 @@
 // PROTOCOL request and response bodies as zod schemas: the server parses requests with
 // them, clients parse answers with them, and openapi.yaml says the same in JSON Schema.
+// Each schema infers exactly its plain type in wire-types.ts (checked below at compile time).
 import { z } from 'zod';
 import { BUILD_ID_PATTERN, EVENT_TYPE_PATTERN, MAX_SEQ } from './limits.js';
+import type * as Wire from './wire-types.js';
+
+export type * from './wire-types.js';
+
+/** `true` when `A` and `B` are the same type; `Check` compiles only for `true`. */
+type Same<A, B> = (<T>() => T extends A ? 1 : 2) extends <T>() => T extends B ? 1 : 2 ? true : false;
+type Check<T extends true> = T;
 
 export const BuildIdSchema = z.string().regex(BUILD_ID_PATTERN, 'buildId must match ^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$');
 export const EventTypeSchema = z.string().regex(EVENT_TYPE_PATTERN, 'type must match ^[A-Za-z][A-Za-z0-9._:-]{0,63}$');
@@ -17,7 +25,6 @@ export const EventInputSchema = z.strictObject({
   data: z.unknown().optional(),
   time: EventTimeSchema.nullable().optional(),
 });
-export type EventInput = z.infer<typeof EventInputSchema>;
 
 export const AppendRequestSchema = z.strictObject({
   from: SeqSchema,
@@ -25,7 +32,6 @@ export const AppendRequestSchema = z.strictObject({
   final: z.boolean().optional(),
   epoch: EpochSchema.optional(),
 });
-export type AppendRequest = z.infer<typeof AppendRequestSchema>;
 
 export const MissingRangeSchema = z.tuple([SeqSchema, SeqSchema]);
 export const AppendResponseSchema = z.object({
@@ -34,7 +40,6 @@ export const AppendResponseSchema = z.object({
   missing: z.array(MissingRangeSchema),
   digest: z.string(),
 });
-export type AppendResponse = z.infer<typeof AppendResponseSchema>;
 
 /** One committed event as readers receive it. */
 export const LogEventSchema = z.object({
@@ -44,7 +49,6 @@ export const LogEventSchema = z.object({
   time: z.string().nullable(),
   receivedAt: z.string(),
 });
-export type LogEvent = z.infer<typeof LogEventSchema>;
 
 export const BuildStatusSchema = z.enum(['running', 'complete']);
 export const BuildSchema = z.object({
@@ -58,25 +62,21 @@ export const BuildSchema = z.object({
   epoch: EpochSchema,
   digest: z.string(),
 });
-export type Build = z.infer<typeof BuildSchema>;
 
 export const CreateBuildRequestSchema = z.strictObject({
   buildId: BuildIdSchema.optional(),
   meta: z.record(z.string(), z.unknown()).optional(),
 });
-export type CreateBuildRequest = z.infer<typeof CreateBuildRequestSchema>;
 
 export const CreateBuildResponseSchema = z.object({
   build: BuildSchema,
   tokens: z.object({ runner: z.string(), viewer: z.string() }),
 });
-export type CreateBuildResponse = z.infer<typeof CreateBuildResponseSchema>;
 
 export const BuildListSchema = z.object({
   builds: z.array(BuildSchema),
   next: z.string().nullable(),
 });
-export type BuildList = z.infer<typeof BuildListSchema>;
 
 export const EventsPageSchema = z.object({
   events: z.array(LogEventSchema),
@@ -84,20 +84,17 @@ export const EventsPageSchema = z.object({
   final: SeqSchema.nullable(),
   next: AckSchema,
 });
-export type EventsPage = z.infer<typeof EventsPageSchema>;
 
 export const CreateTokenRequestSchema = z.strictObject({
   scope: z.string(),
   ttlSeconds: z.number().int().min(1).optional(),
 });
-export type CreateTokenRequest = z.infer<typeof CreateTokenRequestSchema>;
 
 export const TokenResponseSchema = z.object({
   token: z.string(),
   scope: z.string(),
   expiresAt: z.string(),
 });
-export type TokenResponse = z.infer<typeof TokenResponseSchema>;
 
 /** RFC 9457 problem details; `code` is stable, extra members may follow. */
 export const ProblemSchema = z.looseObject({
@@ -107,7 +104,25 @@ export const ProblemSchema = z.looseObject({
   code: z.string(),
   detail: z.string().optional(),
 });
-export type Problem = z.infer<typeof ProblemSchema>;
 
 export const EndFrameSchema = z.object({ final: SeqSchema });
 export const DeletedFrameSchema = z.object({ buildId: z.string() });
+
+
+// Compile-time proof that wire-types.ts and these schemas agree.
+export type SchemasMatchWireTypes = [
+  Check<Same<z.infer<typeof EventInputSchema>, Wire.EventInput>>,
+  Check<Same<z.infer<typeof AppendRequestSchema>, Wire.AppendRequest>>,
+  Check<Same<z.infer<typeof AppendResponseSchema>, Wire.AppendResponse>>,
+  Check<Same<z.infer<typeof LogEventSchema>, Wire.LogEvent>>,
+  Check<Same<z.infer<typeof BuildSchema>, Wire.Build>>,
+  Check<Same<z.infer<typeof CreateBuildRequestSchema>, Wire.CreateBuildRequest>>,
+  Check<Same<z.infer<typeof CreateBuildResponseSchema>, Wire.CreateBuildResponse>>,
+  Check<Same<z.infer<typeof BuildListSchema>, Wire.BuildList>>,
+  Check<Same<z.infer<typeof EventsPageSchema>, Wire.EventsPage>>,
+  Check<Same<z.infer<typeof CreateTokenRequestSchema>, Wire.CreateTokenRequest>>,
+  Check<Same<z.infer<typeof TokenResponseSchema>, Wire.TokenResponse>>,
+  Check<Same<z.infer<typeof ProblemSchema>, Wire.Problem>>,
+  Check<Same<z.infer<typeof EndFrameSchema>, Wire.EndFrame>>,
+  Check<Same<z.infer<typeof DeletedFrameSchema>, Wire.DeletedFrame>>,
+];

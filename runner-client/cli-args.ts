@@ -1,7 +1,7 @@
 // `runlog-runner` command line: the help text, and argv + environment → one typed command.
 // Options come from flags first, then RUNLOG_* variables; a missing one is a usage error.
 import { parseArgs } from 'node:util';
-import { BUILD_ID_PATTERN } from '../protocol/index.js';
+import { BUILD_ID_PATTERN } from '../protocol/limits.js';
 
 export const CLI_NAME = 'runlog-runner';
 

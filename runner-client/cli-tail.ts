@@ -1,7 +1,8 @@
 // `runlog-runner tail`: follows a build's SSE stream (PROTOCOL §SSE), one line per event,
 // reconnecting with Last-Event-ID after any disconnect, until the `end` frame or a 204.
 import type { Writable } from 'node:stream';
-import { BEARER_PREFIX, ContentTypes, EndFrameSchema, Headers as H, LogEventSchema, ProblemSchema, SseFrameParser, type LogEvent } from '../protocol/index.js';
+import { BEARER_PREFIX, ContentTypes, EndFrameSchema, Headers as H, LogEventSchema, ProblemSchema, SseFrameParser } from '../protocol/index.js';
+import type { LogEvent } from '../protocol/wire-types.js';
 import { Backoff } from './backoff.js';
 import { UploadRejectedError } from './errors.js';
 import { describeNetworkError } from './http-client.js';

@@ -1,6 +1,7 @@
 // The runner's typed errors. Every error carries a stable `code`: the PROTOCOL problem code
 // when the server said no, else one of the local codes below. Callers switch on `code`.
-import { ProblemCodes, isProblemCode, type Problem, type ProblemCode } from '../protocol/index.js';
+import { ProblemCodes, isProblemCode, type ProblemCode } from '../protocol/problem-codes.js';
+import type { Problem } from '../protocol/wire-types.js';
 
 /** Codes raised on the runner's side, never sent by a server. */
 export const LocalErrorCodes = {

@@ -1,7 +1,8 @@
 // HTTP to a runlog server for the runner: the default network (undici's fetch over a keep-alive
 // Pool), one request with a deadline, and the sorting of answers into ok / retry / stop.
 import { fetch as undiciFetch, Pool } from 'undici';
-import { BEARER_PREFIX, ContentTypes, Headers as H, ProblemSchema, type Problem } from '../protocol/index.js';
+import { BEARER_PREFIX, ContentTypes, Headers as H, ProblemSchema } from '../protocol/index.js';
+import type { Problem } from '../protocol/wire-types.js';
 import { parseRetryAfter } from './backoff.js';
 import { RetryableError, RunnerError, UploadRejectedError } from './errors.js';
 import type { FetchLike } from './options.js';

@@ -19,7 +19,8 @@
 // Invariant: every seq in (ack, durableSeq] is in flight, known stored, or about to be sent;
 // resending is always safe because the server treats an identical seq as a no-op (rule 1).
 import PQueue from 'p-queue';
-import { AppendResponseSchema, type AppendResponse } from '../protocol/index.js';
+import { AppendResponseSchema } from '../protocol/schemas.js';
+import type { AppendResponse } from '../protocol/wire-types.js';
 import { Backoff } from './backoff.js';
 import { IntegrityError, RetryableError, RunnerError, SpoolError } from './errors.js';
 import type { HttpClient } from './http-client.js';

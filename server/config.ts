@@ -71,18 +71,26 @@ const EnvSchema = z.object({
 
 export class ConfigError extends Error {
   override readonly name = 'ConfigError';
+  /** One line per bad variable: `NAME="value": what is wrong`. */
+  readonly problems: readonly string[];
+
+  constructor(problems: readonly string[]) {
+    super(`Invalid configuration: ${problems.join('; ')}`);
+    this.problems = problems;
+  }
 }
 
-/** Reads the environment; throws a ConfigError whose message names each bad variable. */
+/** Reads the environment; throws a ConfigError naming each bad variable. */
 export function configFromEnv(env: Record<string, string | undefined> = process.env): ServerConfig {
   const present = Object.fromEntries(Object.entries(env).filter(([, v]) => v !== undefined && v !== ''));
   const parsed = EnvSchema.safeParse(present);
   if (!parsed.success) {
-    const lines = parsed.error.issues.map((issue) => {
-      const name = String(issue.path[0] ?? '?');
-      return `${name}=${JSON.stringify(present[name] ?? '')}: ${issue.message}`;
-    });
-    throw new ConfigError(`Invalid configuration:\n  ${lines.join('\n  ')}`);
+    throw new ConfigError(
+      parsed.error.issues.map((issue) => {
+        const name = String(issue.path[0] ?? '?');
+        return `${name}=${JSON.stringify(present[name] ?? '')}: ${issue.message}`;
+      }),
+    );
   }
   const e = parsed.data;
   return {

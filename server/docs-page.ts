@@ -2,12 +2,11 @@
 // is readable from any running server. The spec is embedded as JSON and drawn by a small script.
 import { readFileSync } from 'node:fs';
 import { parse } from 'yaml';
-
-const SPEC_URL = new URL('../openapi.yaml', import.meta.url);
+import { Resources } from './resources.js';
 
 /** The document as served at /openapi.yaml, and parsed for the docs page. */
 export function loadSpecDocument(): { yamlText: string; json: unknown } {
-  const yamlText = readFileSync(SPEC_URL, 'utf8');
+  const yamlText = readFileSync(Resources.openapi, 'utf8');
   return { yamlText, json: parse(yamlText) as unknown };
 }
 

@@ -7,4 +7,4 @@ export { ReconnectDefaults, reconnectDelayMs, type ReconnectOptions, type WatchS
 export { WebClientError, isFinalStatus, type WebClientErrorCode } from './errors.js';
 export type { EventSourceConstructor, EventSourceLike, FetchLike, TransportOptions } from './transport.js';
 export type { BuildState, Tool, LogLine } from '../protocol/build-state.js';
-export type { Build, LogEvent } from '../protocol/schemas.js';
+export type { Build, LogEvent } from '../protocol/wire-types.js';

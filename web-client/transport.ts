@@ -32,6 +32,20 @@ export interface TransportOptions {
   readonly fetch?: FetchLike | undefined;
 }
 
+/** Throws a TypeError naming the first bad option; returns the EventSource constructor to use. */
+export function checkTransportOptions(options: TransportOptions): EventSourceConstructor {
+  if (typeof options !== 'object' || options === null) throw new TypeError(`Expected options to be an object, got ${String(options)}`);
+  if (typeof options.url !== 'string' || !/^https?:\/\//.test(options.url)) {
+    throw new TypeError(`Expected \`url\` to be an http(s) origin, got ${JSON.stringify(options.url)}`);
+  }
+  if (options.token !== undefined && typeof options.token !== 'string') throw new TypeError(`Expected \`token\` to be a string, got ${typeof options.token}`);
+  const ES = options.EventSource ?? (globalThis as { EventSource?: EventSourceConstructor }).EventSource;
+  if (typeof ES !== 'function') throw new TypeError('Expected `EventSource` to be given: this runtime has no global EventSource');
+  if (options.fetch !== undefined && typeof options.fetch !== 'function') throw new TypeError('Expected `fetch` to be a function');
+  if (options.fetch === undefined && typeof globalThis.fetch !== 'function') throw new TypeError('Expected `fetch` to be given: this runtime has no global fetch');
+  return ES;
+}
+
 export class Transport {
   readonly #base: string;
   readonly #token: string | undefined;
@@ -39,12 +53,7 @@ export class Transport {
   readonly #fetch: FetchLike;
 
   constructor(options: TransportOptions) {
-    if (typeof options.url !== 'string' || !/^https?:\/\//.test(options.url)) {
-      throw new TypeError(`Expected \`url\` to be an http(s) origin, got ${JSON.stringify(options.url)}`);
-    }
-    const ES = options.EventSource ?? (globalThis as { EventSource?: EventSourceConstructor }).EventSource;
-    if (ES === undefined) throw new TypeError('Expected `EventSource` to be given: this runtime has no global EventSource');
-    if (options.fetch === undefined && typeof globalThis.fetch !== 'function') throw new TypeError('Expected `fetch` to be given: this runtime has no global fetch');
+    const ES = checkTransportOptions(options);
     this.#base = options.url.replace(/\/+$/, '');
     this.#token = options.token || undefined;
     this.#EventSource = ES;

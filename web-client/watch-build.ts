@@ -4,10 +4,10 @@
 // first, and the watcher stops at `end`, or for good on 401/403/404.
 import { initialBuildState, reduceEvents, type BuildState } from '../protocol/build-state.js';
 import { BUILD_ID_PATTERN } from '../protocol/limits.js';
-import type { Build, EventsPage, LogEvent } from '../protocol/schemas.js';
+import type { Build, EventsPage, LogEvent } from '../protocol/wire-types.js';
 import { WebClientError, codeForStatus, isFinalStatus } from './errors.js';
-import { EVENT_SOURCE_CLOSED, Transport, buildPath, parseFrame as parseJson, type EventSourceLike, type TransportOptions } from './transport.js';
-import { ReconnectClock, callSafely, type ReconnectOptions, type WatchStatus } from './watch-status.js';
+import { EVENT_SOURCE_CLOSED, Transport, buildPath, checkTransportOptions, parseFrame as parseJson, type EventSourceLike, type TransportOptions } from './transport.js';
+import { ReconnectClock, callSafely, checkReconnectOptions, type ReconnectOptions, type WatchStatus } from './watch-status.js';
 
 export interface WatchBuildOptions extends TransportOptions, ReconnectOptions {
   readonly buildId: string;
@@ -50,6 +50,22 @@ export const WatchBuildDefaults = {
   repairPageEvents: 1000, // a gap is normally a handful of events; 1000 bounds one read's size
 } as const;
 
+/** Throws a TypeError naming the first bad option, before anything connects. */
+export function checkWatchBuildOptions(options: WatchBuildOptions): void {
+  checkTransportOptions(options);
+  checkReconnectOptions(options);
+  if (typeof options.buildId !== 'string' || !BUILD_ID_PATTERN.test(options.buildId)) {
+    throw new TypeError(`Expected \`buildId\` to match ${BUILD_ID_PATTERN}, got ${JSON.stringify(options.buildId)}`);
+  }
+  const page = options.repairPageEvents ?? WatchBuildDefaults.repairPageEvents;
+  if (!Number.isInteger(page) || page < 1 || page > 10_000) {
+    throw new TypeError(`Expected \`repairPageEvents\` to be an integer 1–10000, got ${page}`);
+  }
+  for (const name of ['onState', 'onEvent', 'onStatus', 'onBuild'] as const) {
+    if (options[name] !== undefined && typeof options[name] !== 'function') throw new TypeError(`Expected \`${name}\` to be a function`);
+  }
+}
+
 export function watchBuild(options: WatchBuildOptions): BuildWatch {
   return new BuildWatcher(options);
 }
@@ -75,13 +91,7 @@ class BuildWatcher implements BuildWatch {
   #probing = false;
 
   constructor(options: WatchBuildOptions) {
-    if (typeof options.buildId !== 'string' || !BUILD_ID_PATTERN.test(options.buildId)) {
-      throw new TypeError(`Expected \`buildId\` to match ${BUILD_ID_PATTERN}, got ${JSON.stringify(options.buildId)}`);
-    }
-    const page = options.repairPageEvents ?? WatchBuildDefaults.repairPageEvents;
-    if (!Number.isInteger(page) || page < 1 || page > 10_000) {
-      throw new TypeError(`Expected \`repairPageEvents\` to be an integer 1–10000, got ${page}`);
-    }
+    checkWatchBuildOptions(options);
     this.buildId = options.buildId;
     this.#options = options;
     this.#transport = new Transport(options);

@@ -4,10 +4,10 @@
 // are collected into a fresh list that replaces the shown one whole (no flicker, and builds
 // deleted while disconnected disappear).
 import { QueryParams } from '../protocol/headers.js';
-import type { Build } from '../protocol/schemas.js';
+import type { Build } from '../protocol/wire-types.js';
 import { WebClientError, codeForStatus, isFinalStatus } from './errors.js';
-import { EVENT_SOURCE_CLOSED, Transport, parseFrame as parseJson, type EventSourceLike, type TransportOptions } from './transport.js';
-import { ReconnectClock, callSafely, type ReconnectOptions, type WatchStatus } from './watch-status.js';
+import { EVENT_SOURCE_CLOSED, Transport, checkTransportOptions, parseFrame as parseJson, type EventSourceLike, type TransportOptions } from './transport.js';
+import { ReconnectClock, callSafely, checkReconnectOptions, type ReconnectOptions, type WatchStatus } from './watch-status.js';
 
 export interface WatchBuildsOptions extends TransportOptions, ReconnectOptions {
   /** The builds, newest first, after every change. */
@@ -26,6 +26,18 @@ export interface BuildsWatch {
 export const WatchBuildsDefaults = {
   resyncMs: 150, // the server writes the whole first page at once; this only needs to span one write
 } as const;
+
+/** Throws a TypeError naming the first bad option, before anything connects. */
+export function checkWatchBuildsOptions(options: WatchBuildsOptions): void {
+  checkTransportOptions(options);
+  checkReconnectOptions(options);
+  if (typeof options.onChange !== 'function') throw new TypeError('Expected `onChange` to be a function');
+  if (options.onStatus !== undefined && typeof options.onStatus !== 'function') throw new TypeError('Expected `onStatus` to be a function');
+  const resync = options.resyncMs;
+  if (resync !== undefined && (typeof resync !== 'number' || !Number.isFinite(resync) || resync < 0)) {
+    throw new TypeError(`Expected \`resyncMs\` to be a non-negative number, got ${JSON.stringify(resync)}`);
+  }
+}
 
 export function watchBuilds(options: WatchBuildsOptions): BuildsWatch {
   return new BuildsWatcher(options);
@@ -53,7 +65,7 @@ class BuildsWatcher implements BuildsWatch {
   #probing = false;
 
   constructor(options: WatchBuildsOptions) {
-    if (typeof options.onChange !== 'function') throw new TypeError('Expected `onChange` to be a function');
+    checkWatchBuildsOptions(options);
     this.#options = options;
     this.#transport = new Transport(options);
     this.#reconnectClock = new ReconnectClock(options);

@@ -30,6 +30,16 @@ export const ReconnectDefaults = {
   reconnectMaxMs: 15_000, // an outage of minutes still gets a try every 15 s, not every 2 min
 } as const;
 
+/** Throws a TypeError naming the first bad reconnect option. */
+export function checkReconnectOptions(options: ReconnectOptions): void {
+  for (const name of ['reconnectBaseMs', 'reconnectMaxMs'] as const) {
+    const value = options[name];
+    if (value !== undefined && (typeof value !== 'number' || !Number.isFinite(value) || value <= 0)) {
+      throw new TypeError(`Expected \`${name}\` to be a positive number of milliseconds, got ${JSON.stringify(value)}`);
+    }
+  }
+}
+
 /**
  * Full jitter (`random(0, min(cap, base·2^attempt))`, PROTOCOL §Runner obligations), never
  * below half the base so a tab does not spin when the draw is tiny.

@@ -2,7 +2,6 @@
 // connection string is given. Both are the same SQL behind one Kysely instance.
 import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
-import { PGlite } from '@electric-sql/pglite';
 import { Kysely, PostgresDialect, sql } from 'kysely';
 import pg from 'pg';
 import { migrateToLatest } from './migrations.js';
@@ -57,6 +56,8 @@ export async function openDatabase(options: DatabaseOptions): Promise<Database> 
 async function openPglite(dataDir: string): Promise<Database> {
   const inMemory = dataDir.startsWith('memory://');
   if (!inMemory) await mkdir(dataDir, { recursive: true });
+  // Loaded only here: a PostgreSQL deployment never pays for the WASM module.
+  const { PGlite } = await import('@electric-sql/pglite');
   // Strict durability (no relaxedDurability): an acked event must survive kill -9.
   const pglite = await PGlite.create(inMemory ? dataDir : path.join(dataDir, 'pglite'), {
     parsers: { [INT8_OID]: parseInt8 },

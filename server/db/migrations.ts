@@ -1,10 +1,10 @@
 // Applies sql/*.sql in name order with kysely's Migrator. The files are plain SQL, date-prefixed
 // and frozen once released; a new change is a new file.
 import { readdir, readFile } from 'node:fs/promises';
-import { fileURLToPath } from 'node:url';
 import { Migrator, sql, type Kysely, type Migration, type MigrationProvider } from 'kysely';
+import { Resources } from '../resources.js';
 
-const SQL_DIR = fileURLToPath(new URL('../../sql/', import.meta.url));
+const SQL_DIR = Resources.sqlDir;
 
 /** Statements end with `;` at the end of a line; the migrations hold no dollar-quoted bodies. */
 function statementsOf(text: string): string[] {

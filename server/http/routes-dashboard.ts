@@ -1,18 +1,15 @@
-// The dashboard (PROTOCOL §Operations `GET /`): the web-client's pages. `npm start` has no
-// build step, so the first request bundles web-client/dashboard with esbuild in memory
-// (`write: false`); the result is kept for the life of the process. Pages carry a strict
-// Content-Security-Policy (no inline script or style, connections to this origin only);
-// assets are revalidated by ETag.
+// The dashboard (PROTOCOL §Operations `GET /`): the web-client's pages, built into the
+// server's dist/dashboard/ by the package build (scripts/build.mjs) and read once per process.
+// Pages carry a strict Content-Security-Policy (no inline script or style, connections to
+// this origin only); assets are revalidated by ETag.
 import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { build } from 'esbuild';
 import type { Context, Hono } from 'hono';
 import { Headers as H } from '../../protocol/headers.js';
+import { ProblemError } from '../errors.js';
+import { Resources } from '../resources.js';
 import type { AppDeps, AppEnv } from './app-env.js';
-
-const DASHBOARD_DIR = fileURLToPath(new URL('../../web-client/dashboard/', import.meta.url));
 
 export const DASHBOARD_CSP = [
   "default-src 'none'",
@@ -55,41 +52,33 @@ interface Asset {
   readonly etag: string;
 }
 
-/** One bundle per process: every server started in it serves the same files. */
+/** One set of files per process: every server started in it serves the same. */
 let assets: Promise<Map<string, Asset>> | undefined;
 
 function loadAssets(): Promise<Map<string, Asset>> {
-  assets ??= bundleDashboard().catch((error: unknown) => {
-    assets = undefined; // let the next request try again (e.g. after a fixed syntax error)
+  assets ??= readDashboard().catch((error: unknown) => {
+    assets = undefined; // let the next request try again (after `npm run build`)
     throw error;
   });
   return assets;
 }
 
-async function bundleDashboard(): Promise<Map<string, Asset>> {
-  const result = await build({
-    entryPoints: [
-      { in: path.join(DASHBOARD_DIR, 'main.ts'), out: 'dashboard' },
-      { in: path.join(DASHBOARD_DIR, 'styles.css'), out: 'dashboard' },
-    ],
-    outdir: '/assets',
-    bundle: true,
-    format: 'esm',
-    platform: 'browser',
-    target: ['es2022'],
-    minify: true,
-    legalComments: 'none',
-    charset: 'utf8',
-    write: false,
-    logLevel: 'silent',
-  });
+async function readDashboard(): Promise<Map<string, Asset>> {
   const files = new Map<string, Asset>();
-  for (const file of result.outputFiles) {
-    const name = `/assets/${path.basename(file.path)}`;
-    const contentType = name.endsWith('.css') ? 'text/css; charset=utf-8' : 'text/javascript; charset=utf-8';
-    files.set(name, asset(file.contents, contentType));
+  const types: Record<string, string> = {
+    [DashboardAssets.script]: 'text/javascript; charset=utf-8',
+    [DashboardAssets.style]: 'text/css; charset=utf-8',
+    [DashboardAssets.icon]: 'image/svg+xml',
+  };
+  for (const [name, contentType] of Object.entries(types)) {
+    let body: Uint8Array;
+    try {
+      body = await readFile(path.join(Resources.dashboardDir, path.basename(name)));
+    } catch (error) {
+      throw new ProblemError('unavailable', 'The dashboard is not built: run `npm run build`.', { cause: error });
+    }
+    files.set(name, asset(body, contentType));
   }
-  files.set(DashboardAssets.icon, asset(await readFile(path.join(DASHBOARD_DIR, 'favicon.svg')), 'image/svg+xml'));
   files.set('/', asset(new TextEncoder().encode(PAGE), 'text/html; charset=utf-8'));
   return files;
 }

@@ -27,7 +27,7 @@ export async function readLog(server: Pick<TestServer, 'url'>, buildId: string, 
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const CHILD = fileURLToPath(new URL('./runner-child.ts', import.meta.url));
-const BIN = fileURLToPath(new URL('../../runner-client/bin.mjs', import.meta.url));
+export const RUNNER_BIN = fileURLToPath(new URL('../../runner-client/bin/runlog-runner.js', import.meta.url));
 
 /** A port nothing listens on right now (for a server that starts later). */
 export async function freePort(): Promise<number> {
@@ -121,10 +121,10 @@ export interface CliResult {
   readonly stderr: string;
 }
 
-/** Runs `runlog-runner` (runner-client/bin.mjs) to completion. */
+/** Runs the compiled `runlog-runner` bin (built by `npm run build`) to completion. */
 export function runCli(args: readonly string[], env: Record<string, string> = {}, timeoutMs = 50_000): Promise<CliResult> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [BIN, ...args], {
+    const child = spawn(process.execPath, [RUNNER_BIN, ...args], {
       cwd: ROOT,
       env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', ...env },
       stdio: ['ignore', 'pipe', 'pipe'],

@@ -1,10 +1,10 @@
-// Runs the real `server/main.ts` as a child process, as `npm start` does, for tests that need
-// to kill it (-9), restart it on the same data, or read what it prints.
+// Runs the compiled `runlog` bin (server/bin/runlog.js, built by `npm run build`) as a child
+// process, as `npm start` does, for tests that need to kill it (-9), restart it on the same
+// data, or read what it prints.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 
-const MAIN = fileURLToPath(new URL('../../server/main.ts', import.meta.url));
-const TSX_IMPORT = 'tsx';
+export const SERVER_BIN = fileURLToPath(new URL('../../server/bin/runlog.js', import.meta.url));
 
 export interface ServerProcess {
   readonly child: ChildProcess;
@@ -17,7 +17,7 @@ export interface ServerProcess {
 
 /** Starts the server and resolves once it prints its URL; rejects if it exits first. */
 export async function startServerProcess(env: Record<string, string>, timeoutMs = 60_000): Promise<ServerProcess> {
-  const child = spawn(process.execPath, ['--import', TSX_IMPORT, MAIN], {
+  const child = spawn(process.execPath, [SERVER_BIN], {
     env: { ...process.env, RUNLOG_LOG_LEVEL: 'warn', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
@@ -53,9 +53,9 @@ export async function startServerProcess(env: Record<string, string>, timeoutMs 
 }
 
 /** Runs the server expecting it to refuse to start; resolves with its exit code and stderr. */
-export function runServerExpectingFailure(env: Record<string, string>): Promise<{ code: number | null; stderr: string }> {
+export function runServerExpectingFailure(env: Record<string, string>, args: readonly string[] = []): Promise<{ code: number | null; stderr: string }> {
   return new Promise((resolve) => {
-    const child = spawn(process.execPath, ['--import', TSX_IMPORT, MAIN], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [SERVER_BIN], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
     let stderr = '';
     child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
     child.once('exit', (code) => resolve({ code, stderr }));

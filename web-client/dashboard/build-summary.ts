@@ -1,7 +1,7 @@
 // The build page's summary: status in colour, phase and message, a ticking duration, steps,
 // the number of events folded, and where the page's state came from (snapshot + stream).
 import type { BuildState } from '../../protocol/build-state.js';
-import type { Build } from '../../protocol/schemas.js';
+import type { Build } from '../../protocol/wire-types.js';
 import type { WatchStats } from '../watch-build.js';
 import { h, setAttr, setText } from './dom.js';
 import { describeMeta, elapsedMs, formatClock, formatCount, formatDuration } from './format.js';

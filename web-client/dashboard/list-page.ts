@@ -1,7 +1,7 @@
 // The build list (/): every build, newest first, with live status, age, event count and
 // ack, over one `?watch=true` stream. A row opens its build; the id is a link, so the list
 // is reachable with the keyboard.
-import type { Build } from '../../protocol/schemas.js';
+import type { Build } from '../../protocol/wire-types.js';
 import { watchBuilds } from '../watch-builds.js';
 import type { WatchStatus } from '../watch-status.js';
 import type { Page, PageContext } from './build-page.js';

@@ -1,0 +1,82 @@
+// `@runlog/web/react`: the watchers as React hooks. Each hook opens its watcher in an effect,
+// mirrors every callback into component state, and closes the watcher when the component
+// unmounts or an option that shapes the connection changes. Options are checked during
+// render, so a bad one throws a TypeError at once instead of at the first event.
+import { useEffect, useState } from 'react';
+import type { BuildState } from '../protocol/build-state.js';
+import type { Build } from '../protocol/wire-types.js';
+import type { TransportOptions } from './transport.js';
+import { checkWatchBuildOptions, watchBuild } from './watch-build.js';
+import { checkWatchBuildsOptions, watchBuilds } from './watch-builds.js';
+import type { ReconnectOptions, WatchStatus } from './watch-status.js';
+
+/** Where and how to connect: the server's origin, a read token, and optional overrides. */
+export interface UseWatchOptions extends TransportOptions, ReconnectOptions {}
+
+export interface BuildView {
+  /** The build's folded state; null until the first snapshot arrives. */
+  readonly state: BuildState | null;
+  /** The seq `state` is folded up to. */
+  readonly seq: number;
+  readonly status: WatchStatus;
+  /** The build's record as last read (on start and after errors); null until then. */
+  readonly build: Build | null;
+}
+
+export interface BuildsView {
+  /** Newest first. */
+  readonly builds: readonly Build[];
+  readonly status: WatchStatus;
+}
+
+const CONNECTING: WatchStatus = { kind: 'connecting' };
+const INITIAL_BUILD_VIEW: BuildView = { state: null, seq: 0, status: CONNECTING, build: null };
+const INITIAL_BUILDS_VIEW: BuildsView = { builds: [], status: CONNECTING };
+
+/** Follows one build live (`watchBuild`): state, seq, connection status and the build record. */
+export function useBuild(buildId: string, options: UseWatchOptions): BuildView {
+  checkWatchBuildOptions({ ...options, buildId });
+  const { url, token, EventSource, fetch, reconnectBaseMs, reconnectMaxMs } = options;
+  const [view, setView] = useState<BuildView>(INITIAL_BUILD_VIEW);
+  useEffect(() => {
+    setView(INITIAL_BUILD_VIEW);
+    const watch = watchBuild({
+      buildId,
+      url,
+      token,
+      EventSource,
+      fetch,
+      ...(reconnectBaseMs === undefined ? {} : { reconnectBaseMs }),
+      ...(reconnectMaxMs === undefined ? {} : { reconnectMaxMs }),
+      onState: (state, seq) => setView((v) => ({ ...v, state, seq })),
+      onStatus: (status) => setView((v) => ({ ...v, status })),
+      onBuild: (build) => setView((v) => ({ ...v, build })),
+    });
+    return () => watch.close();
+  }, [buildId, url, token, EventSource, fetch, reconnectBaseMs, reconnectMaxMs]);
+  return view;
+}
+
+/** Follows the build list live (`watchBuilds`); needs an admin or `read:*` token. */
+export function useBuilds(options: UseWatchOptions): BuildsView {
+  checkWatchBuildsOptions({ ...options, onChange: () => {} });
+  const { url, token, EventSource, fetch, reconnectBaseMs, reconnectMaxMs } = options;
+  const [view, setView] = useState<BuildsView>(INITIAL_BUILDS_VIEW);
+  useEffect(() => {
+    setView(INITIAL_BUILDS_VIEW);
+    const watch = watchBuilds({
+      url,
+      token,
+      EventSource,
+      fetch,
+      ...(reconnectBaseMs === undefined ? {} : { reconnectBaseMs }),
+      ...(reconnectMaxMs === undefined ? {} : { reconnectMaxMs }),
+      onChange: (builds) => setView((v) => ({ ...v, builds })),
+      onStatus: (status) => setView((v) => ({ ...v, status })),
+    });
+    return () => watch.close();
+  }, [url, token, EventSource, fetch, reconnectBaseMs, reconnectMaxMs]);
+  return view;
+}
+
+export type { BuildState, Build, WatchStatus };
