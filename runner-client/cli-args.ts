@@ -109,14 +109,16 @@ export function parseCommand(argv: readonly string[], env: Record<string, string
     if (value === undefined) throw new UsageError(`${name} needs --${option} or ${variable}`);
     return value;
   };
+  /** What a bad value came from, so the message names what the user typed. */
+  const source = (flag: string | undefined, option: string, variable: string): string => (flag !== undefined ? `--${option}` : variable);
   const url = (): string => {
     const value = need(values.url, 'url', 'RUNLOG_URL').replace(/\/+$/, '');
-    if (!/^https?:\/\/[^/]/.test(value)) throw new UsageError(`--url must be an http(s) URL, got ${JSON.stringify(value)}`);
+    if (!/^https?:\/\/[^/]/.test(value)) throw new UsageError(`${source(values.url, 'url', 'RUNLOG_URL')} must be an http(s) URL, got ${JSON.stringify(value)}`);
     return value;
   };
   const buildId = (required: boolean): string | undefined => {
     const value = required ? need(values.build, 'build', 'RUNLOG_BUILD') : pick(values.build, 'RUNLOG_BUILD');
-    if (value !== undefined && !BUILD_ID_PATTERN.test(value)) throw new UsageError(`--build must match ${BUILD_ID_PATTERN.source}, got ${JSON.stringify(value)}`);
+    if (value !== undefined && !BUILD_ID_PATTERN.test(value)) throw new UsageError(`${source(values.build, 'build', 'RUNLOG_BUILD')} must match ${BUILD_ID_PATTERN.source}, got ${JSON.stringify(value)}`);
     return value;
   };
   const noMore = (expected: number): void => {

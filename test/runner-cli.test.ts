@@ -60,6 +60,16 @@ describe('runlog-runner CLI', () => {
       expect(code, args.join(' ')).toBe(2);
       expectOneLineError(stderr, pattern);
     }
+    // A bad environment value is named by its variable.
+    const env: Array<[Record<string, string>, RegExp]> = [
+      [{ RUNLOG_URL: 'ftp://x', RUNLOG_BUILD: 'b', RUNLOG_TOKEN: 't' }, /RUNLOG_URL must be an http\(s\) URL, got "ftp:\/\/x"/],
+      [{ RUNLOG_URL: server.url, RUNLOG_BUILD: 'no spaces', RUNLOG_TOKEN: 't' }, /RUNLOG_BUILD must match/],
+    ];
+    for (const [vars, pattern] of env) {
+      const { code, stderr } = await runCli(['emit', 'log'], vars);
+      expect(code, JSON.stringify(vars)).toBe(2);
+      expectOneLineError(stderr, pattern);
+    }
   });
 
   it('answers a bad token with a one-line error naming it and exit status 1', async () => {

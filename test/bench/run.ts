@@ -6,12 +6,16 @@
 //   runlog    — the real server over HTTP: R runners each POSTing batches of B events,
 //               committed through group commit.
 //
+//   start-up  — the compiled bins: `runlog-runner --help`, and `runlog` to a ready /readyz on
+//               PostgreSQL, beside a bare `node -e 0` (targets: 150 ms and 1.5 s).
+//
 // Options: --events N (per backend, default 20000) --runners R (8) --batch B (100)
 //          --backend pglite|postgres|both (both; postgres needs TEST_DATABASE_URL).
 import { parseArgs } from 'node:util';
 import { sql } from 'kysely';
 import { openDatabase } from '../../server/db/database.js';
 import { PGLITE, POSTGRES, type Backend } from '../support/backends.js';
+import { measureStartup } from './startup.js';
 import { sampleEvents, startTestServer } from '../support/test-server.js';
 
 const { values } = parseArgs({
@@ -95,3 +99,10 @@ for (const backend of backends) {
       `ratio ${(result.rate / baselineRate).toFixed(1)}×`,
   );
 }
+
+const startup = await measureStartup();
+console.log(
+  `start-up (median): node -e 0 ${startup.nodeFloorMs.toFixed(0)} ms | runlog-runner --help ${startup.runnerHelpMs.toFixed(0)} ms ` +
+    `(${(startup.runnerHelpMs / startup.nodeFloorMs).toFixed(1)}× node) | runlog to ready on PostgreSQL ` +
+    (startup.serverReadyMs === undefined ? 'skipped (no PostgreSQL)' : `${startup.serverReadyMs.toFixed(0)} ms (${(startup.serverReadyMs / startup.nodeFloorMs).toFixed(1)}× node)`),
+);

@@ -52,12 +52,14 @@ export async function startServerProcess(env: Record<string, string>, timeoutMs 
   };
 }
 
-/** Runs the server expecting it to refuse to start; resolves with its exit code and stderr. */
-export function runServerExpectingFailure(env: Record<string, string>, args: readonly string[] = []): Promise<{ code: number | null; stderr: string }> {
+/** Runs the bin to its exit (a refusal to start, or --help); resolves with its exit code and output. */
+export function runServerToExit(env: Record<string, string>, args: readonly string[] = []): Promise<{ code: number | null; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
-    const child = spawn(process.execPath, [SERVER_BIN], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [SERVER_BIN, ...args], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
     let stderr = '';
+    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
     child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-    child.once('exit', (code) => resolve({ code, stderr }));
+    child.once('exit', (code) => resolve({ code, stdout, stderr }));
   });
 }
