@@ -33,49 +33,45 @@ const CONNECTING: WatchStatus = { kind: 'connecting' };
 const INITIAL_BUILD_VIEW: BuildView = { state: null, seq: 0, status: CONNECTING, build: null };
 const INITIAL_BUILDS_VIEW: BuildsView = { builds: [], status: CONNECTING };
 
+/** The options that shape a connection: when any of them changes, the hook opens a new watcher. */
+const CONNECTION_KEYS = ['url', 'token', 'EventSource', 'fetch', 'reconnectBaseMs', 'reconnectMaxMs'] as const;
+
+/** Only the connection options (undefined ones take the watchers' defaults). */
+function connectionOf({ url, token, EventSource, fetch, reconnectBaseMs, reconnectMaxMs }: UseWatchOptions): UseWatchOptions {
+  return { url, token, EventSource, fetch, reconnectBaseMs, reconnectMaxMs };
+}
+
 /** Follows one build live (`watchBuild`): state, seq, connection status and the build record. */
 export function useBuild(buildId: string, options: UseWatchOptions): BuildView {
   checkWatchBuildOptions({ ...options, buildId });
-  const { url, token, EventSource, fetch, reconnectBaseMs, reconnectMaxMs } = options;
   const [view, setView] = useState<BuildView>(INITIAL_BUILD_VIEW);
   useEffect(() => {
     setView(INITIAL_BUILD_VIEW);
     const watch = watchBuild({
+      ...connectionOf(options),
       buildId,
-      url,
-      token,
-      EventSource,
-      fetch,
-      ...(reconnectBaseMs === undefined ? {} : { reconnectBaseMs }),
-      ...(reconnectMaxMs === undefined ? {} : { reconnectMaxMs }),
       onState: (state, seq) => setView((v) => ({ ...v, state, seq })),
       onStatus: (status) => setView((v) => ({ ...v, status })),
       onBuild: (build) => setView((v) => ({ ...v, build })),
     });
     return () => watch.close();
-  }, [buildId, url, token, EventSource, fetch, reconnectBaseMs, reconnectMaxMs]);
+  }, [buildId, ...CONNECTION_KEYS.map((key) => options[key])]);
   return view;
 }
 
 /** Follows the build list live (`watchBuilds`); needs an admin or `read:*` token. */
 export function useBuilds(options: UseWatchOptions): BuildsView {
   checkWatchBuildsOptions({ ...options, onChange: () => {} });
-  const { url, token, EventSource, fetch, reconnectBaseMs, reconnectMaxMs } = options;
   const [view, setView] = useState<BuildsView>(INITIAL_BUILDS_VIEW);
   useEffect(() => {
     setView(INITIAL_BUILDS_VIEW);
     const watch = watchBuilds({
-      url,
-      token,
-      EventSource,
-      fetch,
-      ...(reconnectBaseMs === undefined ? {} : { reconnectBaseMs }),
-      ...(reconnectMaxMs === undefined ? {} : { reconnectMaxMs }),
+      ...connectionOf(options),
       onChange: (builds) => setView((v) => ({ ...v, builds })),
       onStatus: (status) => setView((v) => ({ ...v, status })),
     });
     return () => watch.close();
-  }, [url, token, EventSource, fetch, reconnectBaseMs, reconnectMaxMs]);
+  }, CONNECTION_KEYS.map((key) => options[key]));
   return view;
 }
 
