@@ -74,7 +74,8 @@ for (const backend of BACKENDS) {
       await server.api(`/v1/builds/${buildId}/events`, { token: runner, body: { from: 8, events: [{ type: 'finish' }] } });
       const res = await server.api(`/v1/builds/${buildId}/state`, { token: viewer });
       expect(res.status).toBe(200);
-      expect(res.headers.get('etag')).toBe('"6"');
+      const etag = res.headers.get('etag');
+      expect(etag).toMatch(/^"[A-Za-z0-9_-]+:6"$/);
       expect(res.body.seq).toBe(6);
       expect(res.body.state).toMatchObject({
         status: 'running',
@@ -83,13 +84,51 @@ for (const backend of BACKENDS) {
         logs: { count: 1 },
         counts: { events: 6 },
       });
-      const cached = await server.api(`/v1/builds/${buildId}/state`, { token: viewer, headers: { 'if-none-match': '"6"' } });
+      const cached = await server.api(`/v1/builds/${buildId}/state`, { token: viewer, headers: { 'if-none-match': etag! } });
       expect(cached.status).toBe(304);
+      expect(cached.headers.get('etag')).toBe(etag);
       await server.api(`/v1/builds/${buildId}/events`, { token: runner, body: { from: 7, events: [{ type: 'status', data: { phase: 'p' } }] } });
-      const done = await server.api(`/v1/builds/${buildId}/state`, { token: viewer, headers: { 'if-none-match': '"6"' } });
+      const done = await server.api(`/v1/builds/${buildId}/state`, { token: viewer, headers: { 'if-none-match': etag! } });
       expect(done.status).toBe(200);
       expect(done.body.seq).toBe(8);
       expect(done.body.state.status).toBe('succeeded');
+    });
+
+    it('never answers 304 to a /state ETag held from a deleted build whose id was re-created with as many events', async () => {
+      // Admin and read:* tokens are not bound to one build, so they outlive its deletion;
+      // per-build tokens are refused (401) instead and need no test here.
+      const readAll = (await server.api('/v1/tokens', { body: { scope: 'read:*' } })).body.token as string;
+      const readers = [
+        { name: 'admin', token: undefined },
+        { name: 'read:*', token: readAll },
+      ];
+      const buildId = 'etag-reborn';
+      const old = await server.createBuild(buildId);
+      await server.api(`/v1/builds/${buildId}/events`, { token: old.runner, body: { from: 1, events: [{ type: 'status', data: { phase: 'old' } }] } });
+      const held = new Map<string, string>();
+      for (const { name, token } of readers) {
+        const first = await server.api(`/v1/builds/${buildId}/state`, { token });
+        expect(first.body.state.phase, name).toBe('old');
+        held.set(name, first.headers.get('etag')!);
+        // The unchanged build: the held ETag is current.
+        const unchanged = await server.api(`/v1/builds/${buildId}/state`, { token, headers: { 'if-none-match': held.get(name)! } });
+        expect(unchanged.status, name).toBe(304);
+      }
+
+      expect((await server.api(`/v1/builds/${buildId}`, { method: 'DELETE' })).status).toBe(204);
+      const reborn = await server.createBuild(buildId);
+      await server.api(`/v1/builds/${buildId}/events`, { token: reborn.runner, body: { from: 1, events: [{ type: 'status', data: { phase: 'new' } }] } });
+
+      for (const { name, token } of readers) {
+        const res = await server.api(`/v1/builds/${buildId}/state`, { token, headers: { 'if-none-match': held.get(name)! } });
+        expect(res.status, name).toBe(200);
+        expect(res.body.seq, name).toBe(1);
+        expect(res.body.state.phase, name).toBe('new');
+        const fresh = res.headers.get('etag')!;
+        expect(fresh, name).not.toBe(held.get(name));
+        const again = await server.api(`/v1/builds/${buildId}/state`, { token, headers: { 'if-none-match': fresh } });
+        expect(again.status, name).toBe(304);
+      }
     });
 
     it('watches the build list: the page, then creations, advances, completion and deletion', async () => {

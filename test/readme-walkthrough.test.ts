@@ -1,5 +1,6 @@
 // The README's curl walkthrough, run as written against a fresh server (only the port differs),
-// so the docs cannot drift from the behaviour.
+// and its vitest example, which test/readme-example.test.ts runs: the docs cannot drift from
+// the behaviour.
 import { execFile } from 'node:child_process';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -50,5 +51,16 @@ describe('README walkthrough', () => {
     const state = lines.find((l) => l.startsWith('{"seq":6,"state"'));
     expect(JSON.parse(state!).state).toMatchObject({ status: 'succeeded', logs: { count: 4 } });
     expect(stdout).toContain('"status":"complete"');
+  });
+});
+
+describe('README vitest example', () => {
+  it('is test/readme-example.test.ts without its first comment line, so npm test runs what the README shows', async () => {
+    const readme = await readFile(new URL('../README.md', import.meta.url), 'utf8');
+    const section = readme.split('## Test your app against runlog')[1];
+    const block = /```ts\n([\s\S]*?)```/.exec(section ?? '')?.[1];
+    expect(block, 'README has no vitest example').toBeDefined();
+    const file = await readFile(new URL('./readme-example.test.ts', import.meta.url), 'utf8');
+    expect(block).toBe(file.slice(file.indexOf('\n') + 1));
   });
 });

@@ -60,7 +60,11 @@ export function registerEventRoutes(app: Hono<AppEnv>, deps: AppDeps): void {
     const buildId = buildIdParam(c);
     const build = await engine.getBuild(buildId);
     assertGeneration(principal, build.generation);
-    const etag = `"${build.ack}"`;
+    // The generation makes the tag unique per creation of the buildId: a build deleted and
+    // re-created with as many events has the same ack, and a tag of the ack alone would let a
+    // reader holding the old one (admin, read:*, whose tokens survive) get a wrong 304.
+    // Events 1..ack never change within a generation, so the pair names one state.
+    const etag = `"${build.generation}:${build.ack}"`;
     if (c.req.header('if-none-match') === etag) return c.body(null, 304, { [H.etag]: etag });
     const state = await engine.stateAt(build);
     return c.json({ seq: build.ack, state }, 200, { [H.etag]: etag });
