@@ -19,6 +19,7 @@ import { BROWSER_UNAVAILABLE, launchBrowser, openPage } from '../support/browser
 const run = promisify(execFile);
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const CONSUMER = fileURLToPath(new URL('./consumer/', import.meta.url));
+const README_EXAMPLE = fileURLToPath(new URL('../readme-example.test.ts', import.meta.url));
 const MiB = 1024 * 1024;
 
 /** The versions the repository itself installs, so the scratch install is served from the cache. */
@@ -101,6 +102,8 @@ describe('the packages, installed from their tarballs', () => {
     scratch = path.join(work, 'app');
     await mkdir(scratch);
     await cp(CONSUMER, scratch, { recursive: true });
+    // The README's vitest example, as a user would paste it into their project.
+    await cp(README_EXAMPLE, path.join(scratch, 'example.spec.ts'));
     const versions = await lockedVersions(['react', 'react-dom', '@types/react', '@types/react-dom', '@types/node', 'typescript', 'esbuild', 'vitest']);
     const { typescript, esbuild, vitest, ...app } = versions;
     await npmInstall(
@@ -219,7 +222,7 @@ describe('the packages, installed from their tarballs', () => {
     });
   }
 
-  it('runs a vitest file that uses startRunlog', async () => {
+  it("runs the README's vitest example, which uses startRunlog, against the installed packages", async () => {
     const vitest = await runNode([path.join(scratch, 'node_modules', 'vitest', 'vitest.mjs'), 'run', 'example.spec.ts'], { cwd: scratch, env: { CI: 'true', NO_COLOR: '1' } });
     expect(vitest.code, vitest.stdout + vitest.stderr).toBe(0);
     expect(vitest.stdout, vitest.stdout + vitest.stderr).toMatch(/Tests\s+1 passed/);
