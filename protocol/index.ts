@@ -7,3 +7,4 @@ export * from './canonical-json.js';
 export * from './hash-chain.js';
 export * from './build-state.js';
 export * from './sse-frames.js';
+export * from './token-shape.js';

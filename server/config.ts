@@ -1,7 +1,7 @@
 // Server configuration: one typed object, read from the environment and validated with zod
 // at start, so a bad value stops the server with a message naming the variable.
 import { z } from 'zod';
-import { LimitDefaults, SSE_PING_INTERVAL_MS, type ProtocolLimits } from '../protocol/index.js';
+import { LimitDefaults, SSE_PING_INTERVAL_MS, isSignedTokenShape, type ProtocolLimits } from '../protocol/index.js';
 
 export interface ServerConfig {
   /** @default 8787 */
@@ -54,7 +54,11 @@ const EnvSchema = z.object({
   DATABASE_URL: z.url({ protocol: /^postgres(ql)?$/ }).optional(),
   RUNLOG_DB_SCHEMA: z.string().regex(/^[a-z_][a-z0-9_]{0,62}$/).default(ConfigDefaults.databaseSchema),
   RUNLOG_DATA_DIR: z.string().min(1).default(ConfigDefaults.dataDir),
-  RUNLOG_ADMIN_TOKEN: z.string().min(16, 'must be at least 16 characters').optional(),
+  RUNLOG_ADMIN_TOKEN: z
+    .string()
+    .min(16, 'must be at least 16 characters')
+    .refine((token) => !isSignedTokenShape(token), 'must not have the shape of a signed token (rl1.<payload>.<mac>): clients would put it into URLs')
+    .optional(),
   RUNLOG_SECRET: z.string().min(32, 'must be at least 32 characters').optional(),
   RUNLOG_LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default(ConfigDefaults.logLevel),
   RUNLOG_TOKEN_TTL: int(60).default(ConfigDefaults.tokenTtlSeconds),

@@ -204,17 +204,29 @@ const SCRIPT = String.raw`
     return parts.join(' ');
   }
 
+  // A problem answer is one code's schema (UnauthorizedProblem) or a oneOf of them; each
+  // names its code with properties.code.const.
   function problemCodes(response) {
     var media = response.content && response.content['application/problem+json'];
-    var schema = media && media.schema;
+    var schema = media && deref(media.schema);
     var codes = [];
-    [schema].concat((schema && schema.allOf) || []).forEach(function (part) {
-      var c = part && part.properties && part.properties.code;
-      if (!c) return;
-      if (typeof c.const === 'string') codes.push(c.const);
-      if (Array.isArray(c.enum)) codes = codes.concat(c.enum);
+    ((schema && schema.oneOf) || [schema]).forEach(function (branch) {
+      var c = deref(branch).properties && deref(branch).properties.code;
+      if (c && typeof c.const === 'string') codes.push(c.const);
     });
     return codes;
+  }
+
+  // The schema names a media type's schema stands for: itself, or each branch of its oneOf.
+  function schemaLinks(schema) {
+    var names = schema && !refName(schema) && schema.oneOf ? schema.oneOf.map(refName) : [refName(schema)];
+    var out = [];
+    names.forEach(function (name) {
+      if (!name) return;
+      if (out.length) out.push(' | ');
+      out.push(link('#schema-' + slug(name), [name]));
+    });
+    return out;
   }
 
   function tableOf(headers, rows) {
@@ -252,9 +264,8 @@ const SCRIPT = String.raw`
       var raw = responses[status];
       var r = deref(raw);
       var content = Object.keys(r.content || {}).map(function (type) {
-        var schema = r.content[type].schema;
-        var name = refName(schema);
-        return el('div', '', [code(type), name ? ' ' : null, name ? link('#schema-' + slug(name), [name]) : null]);
+        var links = schemaLinks(r.content[type].schema);
+        return el('div', '', [code(type), links.length ? ' ' : null].concat(links));
       });
       var headers = Object.keys(r.headers || {}).map(function (h) { return el('div', 'muted', ['header ', code(h)]); });
       var codes = problemCodes(r);
@@ -295,6 +306,12 @@ const SCRIPT = String.raw`
     var block = el('section', 'op schema-card', [el('h3', '', [name])]);
     block.id = 'schema-' + slug(name);
     if (schema.description) block.appendChild(markdown(schema.description));
+    var bases = (schema.allOf || []).map(refName).filter(Boolean);
+    if (bases.length) {
+      var lead = ['With the members of '];
+      bases.forEach(function (base, i) { lead.push(i > 0 ? ', ' : null, link('#schema-' + slug(base), [base])); });
+      block.appendChild(el('p', '', lead.concat(['.'])));
+    }
     var props = schema.properties || {};
     var keys = Object.keys(props);
     if (keys.length) {
@@ -307,7 +324,8 @@ const SCRIPT = String.raw`
           el('td', '', [markdown(p.description || deref(p).description || '')]),
         ]);
       })));
-      block.appendChild(el('p', 'muted', [schema.additionalProperties === false ? 'No other members.' : 'Other members may appear.']));
+      var closed = schema.additionalProperties === false || schema.unevaluatedProperties === false;
+      block.appendChild(el('p', 'muted', [closed ? 'No other members.' : 'Other members may appear.']));
     } else {
       block.appendChild(el('p', '', ['Accepts: ', describeSchema(schema)]));
     }

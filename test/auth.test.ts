@@ -134,6 +134,55 @@ describe('auth matrix', () => {
     expect(post.status).toBe(401);
   });
 
+  describe('the admin token in a URL (openapi.yaml clarification (r))', () => {
+    const admin = encodeURIComponent(TEST_ADMIN_TOKEN);
+    /** Status and problem of a GET whose answer may be a stream: the stream is dropped unread. */
+    const status = async (path: string, headers: Record<string, string> = {}) => {
+      const controller = new AbortController();
+      const res = await fetch(server.url + path, { headers, signal: controller.signal });
+      const body = res.headers.get('content-type')?.includes('json') ? await res.json() : undefined;
+      controller.abort();
+      return { status: res.status, body };
+    };
+    const expectRefusal = (res: { status: number; body: any }, path: string) => {
+      expect(res.status, path).toBe(401);
+      expect(res.body.code, path).toBe('unauthorized');
+      expect(res.body.detail, path).toMatch(/admin token.*URL.*`Authorization: Bearer <token>` header/);
+    };
+
+    it('refuses it with 401 on every JSON GET, saying to send it in the Authorization header', async () => {
+      for (const path of [`/v1/builds/${x.buildId}`, `/v1/builds/${x.buildId}/events`, `/v1/builds/${x.buildId}/state`, '/v1/builds']) {
+        const res = await server.api(`${path}?token=${admin}`, { token: null });
+        expectRefusal(res, path);
+        expect(res.headers.get('www-authenticate'), path).toBe('Bearer realm="runlog"');
+      }
+    });
+
+    it('refuses it on the event stream and on the watched build list', async () => {
+      for (const path of [`/v1/builds/${x.buildId}/stream?token=${admin}`, `/v1/builds?watch=true&token=${admin}`]) {
+        expectRefusal(await status(path), path);
+      }
+    });
+
+    it('refuses it beside a valid Authorization header, on POST too, and as either of two tokens', async () => {
+      const bearer = { authorization: `Bearer ${TEST_ADMIN_TOKEN}` };
+      expectRefusal(await status(`/v1/builds/${x.buildId}?token=${admin}`, bearer), 'with a header');
+      const post = await server.api(`/v1/builds?token=${admin}`, { body: {} });
+      expectRefusal(post, 'POST');
+      expectRefusal(await status(`/v1/builds/${x.buildId}?token=${x.viewer}&token=${admin}`), 'two tokens');
+    });
+
+    it('still takes read and append tokens in ?token= on GET, and the admin token in the header', async () => {
+      expect((await server.api(`/v1/builds/${x.buildId}?token=${x.viewer}`, { token: null })).status).toBe(200);
+      expect((await server.api(`/v1/builds/${x.buildId}?token=${x.runner}`, { token: null })).status).toBe(200);
+      expect((await server.api(`/v1/builds/${x.buildId}/state?token=${x.viewer}`, { token: null })).status).toBe(200);
+      expect((await server.api(`/v1/builds?token=${tokens.readAll}`, { token: null })).status).toBe(200);
+      expect((await status(`/v1/builds/${x.buildId}/stream?token=${x.viewer}`)).status).toBe(200);
+      expect((await status(`/v1/builds?watch=true&token=${tokens.readAll}`)).status).toBe(200);
+      expect((await server.api(`/v1/builds/${x.buildId}`)).status).toBe(200);
+    });
+  });
+
   it('does not revive old tokens when a buildId is deleted and created again', async () => {
     const first = await server.createBuild('reborn');
     expect((await server.api('/v1/builds/reborn', { method: 'DELETE' })).status).toBe(204);

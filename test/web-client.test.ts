@@ -118,10 +118,11 @@ describe('watchBuild', () => {
   it('stops for good on 401, 403 and 404 when loading, with the status given or hidden', async () => {
     const a = await server.createBuild();
     const b = await server.createBuild();
+    const readAll = await readAllToken(server.url, server.adminToken);
     const cases: Array<[string, string, number]> = [
       [a.buildId, 'rl1.forged.token', 401],
       [b.buildId, a.viewer, 403],
-      ['no-such-build', server.adminToken, 404],
+      ['no-such-build', readAll, 404],
     ];
     const watches = VARIANTS.flatMap(({ browserLike }) => cases.map(([buildId, token, status]) => ({ status, w: record(server.url, buildId, token, { browserLike }) })));
     await waitFor(() => watches.every(({ w }) => w.watch.status.kind === 'error'), 'every watch stopped');
@@ -136,9 +137,10 @@ describe('watchBuild', () => {
 
   it('stops for good with 404 when the build is deleted while streaming, with the status given or hidden', async () => {
     const watches = [];
+    const readAll = await readAllToken(server.url, server.adminToken);
     for (const { browserLike } of VARIANTS) {
       const { buildId, runner } = await server.createBuild();
-      const w = record(server.url, buildId, server.adminToken, { browserLike });
+      const w = record(server.url, buildId, readAll, { browserLike });
       await waitFor(() => w.watch.status.kind === 'live', 'live');
       await new HttpRunner(server.url, buildId, runner).emit(logLines(1, 3));
       await waitFor(() => w.watch.seq === 3, 'seq 3');
@@ -152,6 +154,16 @@ describe('watchBuild', () => {
     const counts = watches.map((w) => [w.requests.length, w.streams.length]);
     await sleep(3500); // longer than the server's retry: nothing reconnects
     expect(watches.map((w) => [w.requests.length, w.streams.length])).toEqual(counts);
+  });
+
+  it('refuses the admin token before any request, since EventSource would put it into a URL', async () => {
+    const { buildId } = await server.createBuild();
+    const w = record(server.url, buildId, server.adminToken);
+    expect(w.watch.status).toMatchObject({ kind: 'error', code: 'unauthorized', status: undefined, message: expect.stringMatching(/read:\*/) });
+    await sleep(300);
+    expect(w.requests).toEqual([]);
+    expect(w.streams).toEqual([]);
+    expect(w.kinds()).toEqual(['connecting', 'error']);
   });
 
   it('stops for good with 401 when its token expired and the connection drops', async () => {
@@ -280,6 +292,16 @@ describe('watchBuilds', () => {
     expect(w.ids()).toContain(kept.buildId);
     expect(w.watch.status.kind).toBe('live');
     w.watch.close();
+  });
+
+  it('refuses the admin token before connecting, since EventSource would put it into a URL', async () => {
+    const es = wrappedEventSource();
+    const statuses: WatchStatus[] = [];
+    const watch = watchBuilds({ url: server.url, token: server.adminToken, EventSource: es.EventSource, onChange: () => {}, onStatus: (s) => statuses.push(s) });
+    expect(watch.status).toMatchObject({ kind: 'error', code: 'unauthorized', status: undefined });
+    await sleep(300);
+    expect(es.opened).toEqual([]);
+    expect(statuses.map((s) => s.kind)).toEqual(['connecting', 'error']);
   });
 
   for (const browserLike of [false, true]) {

@@ -59,7 +59,7 @@ export function useBuild(buildId: string, options: UseWatchOptions): BuildView {
   return view;
 }
 
-/** Follows the build list live (`watchBuilds`); needs an admin or `read:*` token. */
+/** Follows the build list live (`watchBuilds`); needs a `read:*` token (never the admin token: it would go into a URL). */
 export function useBuilds(options: UseWatchOptions): BuildsView {
   checkWatchBuildsOptions({ ...options, onChange: () => {} });
   const [view, setView] = useState<BuildsView>(INITIAL_BUILDS_VIEW);

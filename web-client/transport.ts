@@ -1,7 +1,9 @@
 // How the web-client reaches the server: the injected EventSource constructor and fetch
 // (globals by default, the `eventsource` package in Node tests), URLs with `?token=` for
 // EventSource (it cannot set headers, PROTOCOL §Auth), and JSON GETs with a Bearer header.
+// Only a signed token goes into a URL: the admin token never does (openapi.yaml clarification (r)).
 import { BEARER_PREFIX, ContentTypes, Headers as H, QueryParams } from '../protocol/headers.js';
+import { isSignedTokenShape } from '../protocol/token-shape.js';
 import { WebClientError, codeForStatus } from './errors.js';
 
 /** The part of EventSource the client uses; the browser's and the `eventsource` package's both fit. */
@@ -24,7 +26,10 @@ export const EVENT_SOURCE_CLOSED = 2;
 export interface TransportOptions {
   /** The server's origin, e.g. `location.origin` or `http://127.0.0.1:8787`. */
   readonly url: string;
-  /** A `read:*`, `read:<buildId>` or admin token; none for an open server. */
+  /**
+   * A `read:*` or `read:<buildId>` token; none for an open server. Not the admin token:
+   * EventSource must send the token in the URL, where the server refuses the admin token.
+   */
   readonly token?: string | undefined;
   /** @default globalThis.EventSource */
   readonly EventSource?: EventSourceConstructor | undefined;
@@ -65,8 +70,25 @@ export class Transport {
   url(path: string, params: Record<string, string | number> = {}, withToken = false): string {
     const url = new URL(this.#base + path);
     for (const [k, v] of Object.entries(params)) url.searchParams.set(k, String(v));
-    if (withToken && this.#token !== undefined) url.searchParams.set(QueryParams.token, this.#token);
+    if (withToken && this.#token !== undefined) {
+      const refused = this.urlTokenRefusal();
+      if (refused) throw refused;
+      url.searchParams.set(QueryParams.token, this.#token);
+    }
     return url.toString();
+  }
+
+  /**
+   * Why the token cannot go into a URL, or undefined when it can. Only a signed token can be
+   * valid in `?token=`: anything else is the admin token, which the server refuses in a URL, or
+   * no valid token at all. Watchers ask before any request, so the admin token never reaches a URL.
+   */
+  urlTokenRefusal(): WebClientError | undefined {
+    if (this.#token === undefined || isSignedTokenShape(this.#token)) return undefined;
+    return new WebClientError(
+      'unauthorized',
+      'this is not a read token: EventSource sends its token in the URL, where the admin token is refused; use a read:* or read:<buildId> token',
+    );
   }
 
   openEventSource(path: string, params: Record<string, string | number> = {}): EventSourceLike {

@@ -97,7 +97,9 @@ class BuildWatcher implements BuildWatch {
     this.#transport = new Transport(options);
     this.#reconnectClock = new ReconnectClock(options);
     this.#emitStatus();
-    void this.#load();
+    const refused = this.#transport.urlTokenRefusal();
+    if (refused) this.#fail(refused);
+    else void this.#load();
   }
 
   get seq(): number {

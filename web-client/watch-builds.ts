@@ -70,7 +70,9 @@ class BuildsWatcher implements BuildsWatch {
     this.#transport = new Transport(options);
     this.#reconnectClock = new ReconnectClock(options);
     callSafely(() => this.#options.onStatus?.(this.#status));
-    this.#open();
+    const refused = this.#transport.urlTokenRefusal();
+    if (refused) this.#fail(refused);
+    else this.#open();
   }
 
   get builds(): readonly Build[] {

@@ -4,6 +4,7 @@
 // generation, so a deleted-and-recreated buildId does not revive old tokens.
 import { createHash, createHmac, timingSafeEqual } from 'node:crypto';
 import { BUILD_ID_PATTERN } from '../../protocol/limits.js';
+import { SIGNED_TOKEN_PREFIX, isSignedTokenShape } from '../../protocol/token-shape.js';
 
 export type Scope =
   | { readonly kind: 'read-all' }
@@ -14,7 +15,7 @@ export type Principal =
   | { readonly kind: 'admin' }
   | { readonly kind: 'token'; readonly scope: Scope; readonly generation: string | undefined; readonly expiresAt: Date };
 
-const TOKEN_PREFIX = 'rl1';
+const TOKEN_PREFIX = SIGNED_TOKEN_PREFIX;
 
 export function parseScope(text: string): Scope | undefined {
   if (text === 'read:*') return { kind: 'read-all' };
@@ -41,6 +42,9 @@ export class TokenSigner {
   readonly #adminDigest: Buffer;
 
   constructor(secret: string, adminToken: string) {
+    // Clients keep only signed-shaped tokens for URLs; an admin token of that shape would slip
+    // into them (openapi.yaml clarification (r)).
+    if (isSignedTokenShape(adminToken)) throw new TypeError('Expected the admin token not to have the shape of a signed token (rl1.<payload>.<mac>)');
     this.#secret = Buffer.from(secret, 'utf8');
     this.#adminDigest = sha256(adminToken);
   }
@@ -52,10 +56,15 @@ export class TokenSigner {
     return `${TOKEN_PREFIX}.${body}.${this.#mac(body)}`;
   }
 
+  /** Whether `token` is the admin secret, compared in constant time. */
+  isAdmin(token: string): boolean {
+    // Hashing both sides first makes the comparison constant-time whatever the lengths.
+    return timingSafeEqual(sha256(token), this.#adminDigest);
+  }
+
   /** The principal a presented token stands for, or undefined when it is missing, forged or expired. */
   verify(token: string, now: Date = new Date()): Principal | undefined {
-    // Hashing both sides first makes the comparison constant-time whatever the lengths.
-    if (timingSafeEqual(sha256(token), this.#adminDigest)) return { kind: 'admin' };
+    if (this.isAdmin(token)) return { kind: 'admin' };
     const parts = token.split('.');
     if (parts.length !== 3 || parts[0] !== TOKEN_PREFIX) return undefined;
     const [, body, mac] = parts as [string, string, string];

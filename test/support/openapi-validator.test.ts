@@ -45,16 +45,23 @@ function* walk(node: unknown, pointer = ''): Generator<[unknown, string]> {
   }
 }
 
-/** The codes a problem response's schema admits: `code.const` / `code.enum` in its `allOf`. */
+/** A `$ref`'s target in openapi.yaml, or the node itself. */
+const deref = (node: unknown): Json => {
+  const ref = obj(node).$ref;
+  return obj(typeof ref === 'string' ? resolvePointer(loadOpenApi(), ref.slice(1)) : node);
+};
+
+/** The `<Code>Problem` schemas a problem response admits: its schema, or each of its `oneOf` branches. */
+function problemSchemasOf(response: Json): Json[] {
+  const schema = deref(obj(obj(response.content)['application/problem+json']).schema);
+  return ((schema.oneOf as unknown[] | undefined) ?? [schema]).map(deref);
+}
+
+/** The codes a problem response admits: `properties.code.const` of each of its schemas. */
 function problemCodesOf(response: Json): string[] {
-  const schema = obj(obj(obj(response.content)['application/problem+json']).schema);
-  const codes: string[] = [];
-  for (const part of (schema.allOf as Json[] | undefined) ?? []) {
-    const code = obj(obj(part.properties ?? {}).code ?? {});
-    if (typeof code.const === 'string') codes.push(code.const);
-    if (Array.isArray(code.enum)) codes.push(...(code.enum as string[]));
-  }
-  return codes;
+  return problemSchemasOf(response)
+    .map((schema) => obj(obj(schema.properties ?? {}).code ?? {}).const)
+    .filter((code): code is string => typeof code === 'string');
 }
 
 describe('assertMatchesSpec', () => {
@@ -116,15 +123,31 @@ describe('assertMatchesSpec', () => {
     ).not.toThrow();
   });
 
-  it('requires seq and ack on seq_conflict, but not on build_closed', () => {
+  it("requires each code's own members: seq and ack on seq_conflict, ack and final on build_closed, epoch on stale_epoch", () => {
     const at = '/v1/builds/b1/events';
-    expect(() => assertMatchesSpec('POST', at, { status: 409, headers: PROBLEM_HEADERS, body: problem('seq_conflict') })).toThrow(
-      /seq/,
-    );
-    const ok = [problem('seq_conflict', { seq: 4, ack: 3 }), problem('build_closed'), problem('gap_too_large', { ack: 3 })];
-    for (const body of ok) {
-      expect(() => assertMatchesSpec('POST', at, { status: 409, headers: PROBLEM_HEADERS, body })).not.toThrow();
-    }
+    const check = (status: number, body: unknown) => () => assertMatchesSpec('POST', at, { status, headers: PROBLEM_HEADERS, body });
+    expect(check(409, problem('seq_conflict'))).toThrow(/missingProperty="seq"/);
+    expect(check(409, problem('seq_conflict', { seq: 4 }))).toThrow(/missingProperty="ack"/);
+    expect(check(409, problem('build_closed', { ack: 3 }))).toThrow(/missingProperty="final"/);
+    expect(check(409, problem('gap_too_large'))).toThrow(/missingProperty="ack"/);
+    expect(check(403, problem('stale_epoch'))).toThrow(/missingProperty="epoch"/);
+    const ok: Array<[number, unknown]> = [
+      [409, problem('seq_conflict', { seq: 4, ack: 3 })],
+      [409, problem('build_closed', { ack: 3, final: 3 })],
+      [409, problem('build_closed', { ack: 3, final: null })],
+      [409, problem('gap_too_large', { ack: 3 })],
+      [403, problem('stale_epoch', { epoch: 2 })],
+      [403, problem('forbidden')],
+    ];
+    for (const [status, body] of ok) expect(check(status, body)).not.toThrow();
+  });
+
+  it('rejects a member the code does not document, and a problem without detail', () => {
+    const at = '/v1/builds/b1/events';
+    const check = (status: number, body: unknown) => () => assertMatchesSpec('POST', at, { status, headers: PROBLEM_HEADERS, body });
+    expect(check(409, problem('gap_too_large', { ack: 3, final: 5 }))).toThrow(/must NOT have unevaluated properties/);
+    expect(check(403, problem('forbidden', { epoch: 2 }))).toThrow(/must NOT have unevaluated properties/);
+    expect(check(409, problem('seq_conflict', { seq: 4, ack: 3, detail: undefined }))).toThrow(/missingProperty="detail"/);
   });
 
   it('requires the documented headers: Retry-After on 503, ETag on /state, Allow on 405', () => {
@@ -342,6 +365,51 @@ describe('openapi.yaml', () => {
     expect([...codeEnum].sort()).toEqual(Object.keys(ProblemCodes).sort());
   });
 
+  it('has one schema per problem code, closed, whose status is the one protocol/ assigns the code', () => {
+    const schemas = Object.entries(obj(obj(spec.components).schemas)).filter(([name]) => name.endsWith('Problem') && name !== 'Problem');
+    const byCode = new Map<string, string>();
+    for (const [name, raw] of schemas) {
+      const schema = obj(raw);
+      const props = obj(schema.properties);
+      const code = obj(props.code).const as ProblemCode;
+      expect(byCode.has(code), `${name}: ${code} twice`).toBe(false);
+      byCode.set(code, name);
+      expect(obj(props.status).const, name).toBe(ProblemCodes[code]);
+      expect(schema.allOf, name).toEqual([{ $ref: '#/components/schemas/Problem' }]);
+      expect(schema.unevaluatedProperties, name).toBe(false);
+      expect(schema.required, name).toEqual(expect.arrayContaining(['status', 'code']));
+    }
+    expect([...byCode.keys()].sort()).toEqual(Object.keys(ProblemCodes).sort());
+  });
+
+  it('offers ?token= (tokenQuery) only where EventSource needs it: the stream and the build list with watch=true', () => {
+    const withQueryToken = specOperations()
+      .filter((op) => {
+        const security = obj(resolvePointer(spec, `/paths/${op.path.replaceAll('/', '~1')}/${op.method.toLowerCase()}`)).security;
+        return ((security as Json[] | undefined) ?? []).some((requirement) => 'tokenQuery' in requirement);
+      })
+      .map((op) => `${op.method} ${op.path}`);
+    expect(withQueryToken.sort()).toEqual(['GET /v1/builds', 'GET /v1/builds/{buildId}/stream']);
+  });
+
+  it('documents 401 on every /v1 operation', () => {
+    const apiOps = specOperations().filter((op) => op.path.startsWith('/v1/'));
+    expect(apiOps.length).toBeGreaterThan(5);
+    for (const op of apiOps) expect(op.statuses, `${op.method} ${op.path}`).toContain(401);
+  });
+
+  it('references every component but the four no operation can: SSE frame data and the answers to unknown paths and methods', () => {
+    const text = JSON.stringify(spec);
+    // Security schemes are named by security requirements (`- bearerAuth: []`), the rest by $ref.
+    const used = (kind: string, name: string) =>
+      kind === 'securitySchemes' ? text.includes(`{${JSON.stringify(name)}:[]}`) : text.includes(JSON.stringify(`#/components/${kind}/${name}`));
+    const unused: string[] = [];
+    for (const [kind, members] of Object.entries(obj(spec.components))) {
+      for (const name of Object.keys(obj(members))) if (!used(kind, name)) unused.push(`${kind}/${name}`);
+    }
+    expect(unused.sort()).toEqual(['responses/MethodNotAllowed', 'responses/RouteNotFound', 'schemas/DeletedFrame', 'schemas/EndFrame']);
+  });
+
   it('answers each problem code only with the status protocol/ assigns it', () => {
     const seen = new Set<string>();
     for (const op of specOperations()) {
@@ -384,6 +452,6 @@ describe('openapi.yaml', () => {
   it('states the clarifications where PROTOCOL.md is silent', () => {
     const description = String(obj(spec.info).description);
     expect(description).toContain('## Clarifications');
-    for (const label of ['(a)', '(b)', '(c)', '(d)', '(e)']) expect(description).toContain(`**${label}**`);
+    for (const label of ['(a)', '(b)', '(c)', '(d)', '(e)', '(n)', '(r)']) expect(description).toContain(`**${label}**`);
   });
 });

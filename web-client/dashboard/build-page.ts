@@ -80,8 +80,8 @@ export function mountBuildPage(root: HTMLElement, buildId: string, ctx: PageCont
     if (status.kind !== 'error') return;
     replaceChildren(
       notice,
-      status.status === 401 || status.status === 403
-        ? tokenForm(`The server refused this page's token: ${describeError(status)}.`, ctx.restart)
+      status.code === 'unauthorized' || status.code === 'forbidden'
+        ? tokenForm(`This page's token does not work: ${describeError(status)}.`, ctx.restart)
         : h('p', { class: 'notice' }, status.status === 404 ? `There is no build named “${buildId}”.` : `Stopped: ${describeError(status)}.`),
     );
   };

@@ -93,7 +93,7 @@ export function mountListPage(root: HTMLElement, ctx: PageContext): Page {
     if (status.kind === 'error') {
       replaceChildren(
         notice,
-        status.status === 401 || status.status === 403
+        status.code === 'unauthorized' || status.code === 'forbidden'
           ? tokenForm(`The build list needs a read:* token: ${describeError(status)}.`, ctx.restart)
           : h('p', { class: 'notice' }, `Stopped: ${describeError(status)}.`),
       );

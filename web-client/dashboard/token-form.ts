@@ -24,7 +24,7 @@ export function tokenForm(message: string, onToken: () => void): HTMLElement {
     h('p', null, message),
     h('label', { attrs: { for: 'token-input' } }, 'Token'),
     h('div', { class: 'token-row' }, input, h('button', { attrs: { type: 'submit' } }, 'Use token')),
-    h('p', { class: 'muted' }, 'Open the link the server printed at start, or ask for a token with POST /v1/tokens (scope read:*). It is kept for this tab only.'),
+    h('p', { class: 'muted' }, 'Open the link the server printed at start, or ask for a token with POST /v1/tokens (scope read:*). Not the admin token: the page would have to put it into URLs. It is kept for this tab only.'),
   );
   return h('section', { class: 'panel token-panel' }, form);
 }
