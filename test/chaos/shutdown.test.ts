@@ -35,7 +35,7 @@ describe('H: graceful shutdown', () => {
     const closing = server.close();
     const poll = await longPoll;
     expect(poll.status).toBe(200);
-    expect(Date.now() - started).toBeLessThan(1000);
+    expect(Date.now() - started).toBeLessThan(15_000); // answered by the shutdown, not the 30 s wait
     // The stream ends without an error and without an end frame (the build is not complete).
     const rest = await sse.collect(() => false, 5000);
     expect(rest.some((f) => f.event === 'end')).toBe(false);
