@@ -9,7 +9,10 @@ import { prettyJson } from './format.js';
 const STATE_LABELS: Record<ToolState, string> = {
   'input-streaming': 'preparing',
   'input-available': 'running',
+  'approval-requested': 'waiting for approval',
+  'approval-responded': 'approved',
   'output-available': 'done',
+  'output-denied': 'denied',
   error: 'error',
 };
 
