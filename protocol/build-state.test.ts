@@ -54,6 +54,19 @@ describe('reduceEvents: one event type at a time', () => {
     expect(s.counts.malformed).toBe(0);
   });
 
+  it('a new start of an id that holds text begins a new paragraph (providers reuse ids per step)', () => {
+    const s = fold(['text-start', { id: '0' }], ['text-delta', { id: '0', delta: 'Step one.' }], ['text-end', { id: '0' }], ['text-start', { id: '0' }], ['text-delta', { id: '0', delta: 'Step two.' }]);
+    expect(s.texts).toEqual({ 0: 'Step one.\n\nStep two.' });
+  });
+
+  it('an AI SDK finish chunk (with finishReason) ends a message, not the build; the runner\'s finish ends the build', () => {
+    const s = fold(['start'], ['finish', { finishReason: 'tool-calls' }]);
+    expect(s).toMatchObject({ status: 'running', finishedAt: null });
+    expect(s.counts.malformed).toBe(0);
+    expect(fold(['start'], ['finish', { finishReason: 'stop' }], ['finish', { status: 'failed' }]).status).toBe('failed');
+    expect(fold(['start'], ['finish', { finishReason: 'stop', status: 'succeeded' }]).status).toBe('succeeded');
+  });
+
   it('a text or reasoning delta or end for an id no start opened is malformed and changes nothing', () => {
     const s = fold(['text-delta', { id: 't9', delta: 'x' }], ['text-end', { id: 't9' }], ['reasoning-delta', { id: 'r9', delta: 'y' }], ['reasoning-end', { id: 'r9' }]);
     expect(s.counts.malformed).toBe(4);

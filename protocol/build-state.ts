@@ -242,7 +242,11 @@ function parseTextPart(kind: 'texts' | 'reasoning', opens: boolean): Parser {
         return;
       }
       const texts = d.texts(kind);
-      texts[id] = (Object.hasOwn(texts, id) ? (texts[id] ?? '') : '') + (delta ?? '');
+      const before = Object.hasOwn(texts, id) ? (texts[id] ?? '') : '';
+      // Providers number text parts per step ("0", "1", …), so an id comes back in the next
+      // step or message: a new `-start` of an id that holds text begins a new paragraph.
+      const separator = opens && before !== '' ? '\n\n' : '';
+      texts[id] = before + separator + (delta ?? '');
     };
   };
 }
@@ -376,6 +380,10 @@ const PARSERS: ReadonlyMap<string, Parser> = new Map<string, Parser>([
     const r = optionalRecord(data);
     if (r === undefined) return undefined;
     const status = own(r, 'status');
+    // The AI SDK's `finish` chunk (it carries `finishReason`) ends one message's stream, not
+    // the build: an agent waiting for an approval has finished its message and is not done.
+    // The build ends with the runner's own `finish` (`{status?}`).
+    if ((status === undefined || status === null) && Object.hasOwn(r, 'finishReason')) return () => {};
     // An unknown status still finishes the build (the runner is done either way), as
     // "succeeded", the default; it is counted as malformed so the oddity stays visible.
     const known = status === undefined || status === null || FINISH_STATUSES.has(status);
