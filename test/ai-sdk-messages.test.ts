@@ -16,7 +16,7 @@ import { SCENARIOS, collect, scenarioChunks, type Scenario } from './support/ai-
 import { PGLITE } from './support/backends.js';
 import { describeFaults, seededRandom, startFaultProxy, type FaultProxy } from './support/fault-proxy.js';
 import { startTestServer, type TestServer } from './support/test-server.js';
-import { waitFor, wrappedEventSource } from './support/web-watch.js';
+import { recordingFetch, waitFor, wrappedEventSource } from './support/web-watch.js';
 import { HttpRunner } from './support/web-runner.js';
 
 interface MessagesAnswer {
@@ -122,6 +122,18 @@ describe('UIMessages of AI SDK streams', () => {
     const second = await server.api(`/v1/builds/${buildId}/messages`, { headers: { 'if-none-match': etag } });
     expect(second.status).toBe(200);
     expect(second.body.messages).toEqual((await referenceMessages(chunks)).messages);
+  });
+
+  it('watchBuild with messages: false reads no /messages and keeps messages empty', async () => {
+    const { buildId, runner, viewer } = await server.createBuild();
+    await new HttpRunner(server.url, buildId, runner).emit(chunksOf.get('text')!.map(chunkToEvent), { final: true });
+    const { fetch, requests } = recordingFetch();
+    const es = wrappedEventSource();
+    const watch = watchBuild({ url: server.url, buildId, token: viewer, EventSource: es.EventSource, fetch, messages: false });
+    await waitFor(() => watch.status.kind === 'complete', 'complete');
+    expect(requests.some((r) => r.includes('/messages'))).toBe(false);
+    expect(watch.messages).toEqual([]);
+    expect(watch.state.texts).toEqual({ t1: 'Hello, world.' });
   });
 
   describe('through the runner and a faulty proxy', () => {
