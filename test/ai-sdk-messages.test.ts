@@ -6,7 +6,7 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { UIMessageChunk } from 'ai';
+import { getToolName, isToolUIPart, validateUIMessages, type UIMessage, type UIMessageChunk } from 'ai';
 import { Agent, fetch as undiciFetch } from 'undici';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openRunner, type FetchLike } from '../runner-client/index.js';
@@ -188,7 +188,8 @@ describe('UIMessages of AI SDK streams', () => {
       const es = wrappedEventSource();
       const statuses: WatchStatus[] = [];
       let seen: readonly unknown[] = [];
-      const watch = watchBuild({
+      // Typed with the AI SDK's own UIMessage, as an app written for useChat would.
+      const watch = watchBuild<UIMessage>({
         url: proxy.url, buildId, token: viewer, EventSource: es.EventSource, reconnectBaseMs: 50, reconnectMaxMs: 200,
         onStatus: (s) => statuses.push(s),
         onMessages: (messages) => (seen = messages),
@@ -208,6 +209,10 @@ describe('UIMessages of AI SDK streams', () => {
         expect(JSON.parse(JSON.stringify(watch.messages))).toEqual(expected);
         expect(seen).toBe(watch.messages);
         expect((await messagesOf(buildId)).messages).toEqual(expected);
+        // The SDK's own helpers and validator take them as they are.
+        const tools = watch.messages.flatMap((m) => m.parts.filter(isToolUIPart).map((p) => `${getToolName(p)}:${p.state}`));
+        expect(tools).toEqual(['readFile:output-available', 'readFile:output-available', 'deploy:output-available']);
+        await expect(validateUIMessages({ messages: [...watch.messages] })).resolves.toHaveLength(3);
         expect(watch.stats.streamsOpened + es.opened.length).toBeGreaterThan(1);
       } finally {
         watch.close();
