@@ -1,6 +1,6 @@
 // Copy-on-write working copy of a BuildState for one reduceEvents call (internal to
 // build-state.ts; not part of the protocol's public API).
-import type { BuildErrorEntry, BuildState, LogLine, Tool } from './build-state.js';
+import type { BuildErrorEntry, BuildState, FileEntry, LogLine, PendingApproval, SourceEntry, Tool } from './build-state.js';
 
 /** Lines kept in `logs.tail`. */
 export const LOG_TAIL_LINES = 500;
@@ -9,6 +9,11 @@ export const LOG_TAIL_LINES = 500;
 const TOOL_SCAN_LOOKUPS = 8;
 
 export type Dict<T> = Record<string, T>;
+
+/** Applies one well-formed event to the draft. */
+export type Effect = (draft: Draft, seq: number, at: string | null) => void;
+/** Reads `data`; undefined means malformed. */
+export type Parser = (data: unknown) => Effect | undefined;
 
 export function dict<T>(): Dict<T> {
   return Object.create(null) as Dict<T>;
@@ -28,6 +33,9 @@ export class Draft {
   #ownData = false;
   #ownTail = false;
   #ownErrors = false;
+  #ownApprovals = false;
+  #ownSources = false;
+  #ownFiles = false;
   /** Tool objects created by this call, safe to update in place. */
   readonly #ownToolObjects = new Set<Tool>();
   /** toolCallId → index in tools; built only once this call has looked up many tools. */
@@ -97,6 +105,53 @@ export class Draft {
     this.#s.errors.push(entry);
   }
 
+  pushSource(entry: SourceEntry): void {
+    if (!this.#ownSources) {
+      this.#s.sources = this.#s.sources.slice();
+      this.#ownSources = true;
+    }
+    this.#s.sources.push(entry);
+  }
+
+  pushFile(entry: FileEntry): void {
+    if (!this.#ownFiles) {
+      this.#s.files = this.#s.files.slice();
+      this.#ownFiles = true;
+    }
+    this.#s.files.push(entry);
+  }
+
+  /** Records a tool call waiting for approval, replacing an earlier request of the same call. */
+  requestApproval(entry: PendingApproval): void {
+    this.#approvals().splice(0, Infinity, ...this.#s.approvals.filter((a) => a.toolCallId !== entry.toolCallId), entry);
+  }
+
+  /** After a tool changed: it waits for approval only in `approval-requested`. */
+  settleApproval(tool: Tool): void {
+    if (tool.state === 'approval-requested' || !this.#s.approvals.some((a) => a.toolCallId === tool.toolCallId)) return;
+    const rest = this.#s.approvals.filter((a) => a.toolCallId !== tool.toolCallId);
+    this.#approvals().splice(0, Infinity, ...rest);
+  }
+
+  #approvals(): PendingApproval[] {
+    if (!this.#ownApprovals) {
+      this.#s.approvals = this.#s.approvals.slice();
+      this.#ownApprovals = true;
+    }
+    return this.#s.approvals;
+  }
+
+  hasTool(toolCallId: string): boolean {
+    return this.#findTool(toolCallId) !== -1;
+  }
+
+  /** The toolCallId of the tool whose approval has this id (the latest such), or undefined. */
+  toolOfApproval(approvalId: string): string | undefined {
+    const tools = this.#s.tools;
+    for (let i = tools.length - 1; i >= 0; i--) if (tools[i]?.approval?.id === approvalId) return tools[i]!.toolCallId;
+    return undefined;
+  }
+
   /** The tool with this id, created (in first-seen order) if new; the returned object is this call's own. */
   tool(toolCallId: string, toolName: string | undefined): Tool {
     if (!this.#ownTools) {
@@ -107,7 +162,7 @@ export class Draft {
     const i = this.#findTool(toolCallId);
     let tool = i === -1 ? undefined : tools[i];
     if (tool === undefined) {
-      tool = { toolCallId, toolName: '', state: 'input-streaming', inputText: '', input: null, output: null, errorText: null };
+      tool = { toolCallId, toolName: '', state: 'input-streaming', inputText: '', input: null, output: null, errorText: null, approval: null };
       this.#toolIndex?.set(toolCallId, tools.length);
       tools.push(tool);
       this.#ownToolObjects.add(tool);

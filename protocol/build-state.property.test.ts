@@ -135,8 +135,8 @@ describe('reduceEvents properties', () => {
       { numRuns: 300 },
     );
     const s = reduceEvents(initialBuildState(), [
-      { seq: 1, type: 'text-delta', data: { id: '__proto__', delta: 'x' }, time: null, receivedAt: 'R' },
-      { seq: 2, type: 'text-delta', data: { id: 'constructor', delta: 'y' }, time: null, receivedAt: 'R' },
+      { seq: 1, type: 'text-start', data: { id: '__proto__', delta: 'x' }, time: null, receivedAt: 'R' },
+      { seq: 2, type: 'text-start', data: { id: 'constructor', delta: 'y' }, time: null, receivedAt: 'R' },
       { seq: 3, type: 'tool-input-start', data: { toolCallId: '__proto__', toolName: 'constructor' }, time: null, receivedAt: 'R' },
       { seq: 4, type: 'data-x', data: JSON.parse('{"id":"y","data":{"__proto__":{"polluted":true}}}'), time: null, receivedAt: 'R' },
     ]);
@@ -155,8 +155,8 @@ describe('reduceEvents speed', () => {
       const call = `call_${Math.floor(seq / 50)}`; // 2 000 tools, each touched several times
       const [type, data] =
         n < 4 ? ['log', { stream: 'stdout', line: `compiling module ${seq}` }]
-        : n < 7 ? ['text-delta', { id: `t${Math.floor(seq / 1000)}`, delta: 'tok ' }]
-        : n === 7 ? ['tool-input-delta', { toolCallId: call, toolName: 'bash', inputTextDelta: '{}' }]
+        : n < 7 ? [seq % 1000 < 10 ? 'text-start' : 'text-delta', { id: `t${Math.floor(seq / 1000)}`, delta: 'tok ' }]
+        : n === 7 ? [seq % 50 < 10 ? 'tool-input-start' : 'tool-input-delta', { toolCallId: call, toolName: 'bash', inputTextDelta: '{}' }]
         : n === 8 ? ['tool-output-available', { toolCallId: call, output: { seq } }]
         : ['data-progress', { id: `p${seq % 7}`, data: { seq } }];
       events.push({ seq, type, data, time: null, receivedAt: '2026-11-27T18:00:00.000Z' });
@@ -167,6 +167,7 @@ describe('reduceEvents speed', () => {
     const elapsedMs = performance.now() - started;
     expect(s.counts.events).toBe(100_000);
     expect(s.tools).toHaveLength(2000);
+    expect(s.counts.malformed).toBe(0);
     expect(elapsedMs).toBeLessThan(500);
   });
 });

@@ -23,7 +23,7 @@ describe('reduceEvents: one event type at a time', () => {
   it('starts pending with nothing counted', () => {
     expect(initialBuildState()).toEqual({
       status: 'pending', phase: null, message: null, startedAt: null, finishedAt: null, steps: 0,
-      tools: [], texts: {}, reasoning: {}, data: {}, logs: { count: 0, tail: [] }, errors: [],
+      tools: [], approvals: [], sources: [], files: [], texts: {}, reasoning: {}, data: {}, logs: { count: 0, tail: [] }, errors: [],
       counts: { events: 0, byType: {}, malformed: 0 },
     });
   });
@@ -45,11 +45,33 @@ describe('reduceEvents: one event type at a time', () => {
     const s = fold(
       ['text-start', { id: 't1' }],
       ['text-delta', { id: 't1', delta: 'Hel' }],
+      ['text-start', { id: 't2' }],
       ['text-delta', { id: 't2', delta: 'other' }],
       ['text-delta', { id: 't1', delta: 'lo' }],
       ['text-end', { id: 't1' }],
     );
     expect(s.texts).toEqual({ t1: 'Hello', t2: 'other' });
+    expect(s.counts.malformed).toBe(0);
+  });
+
+  it('a new start of an id that holds text begins a new paragraph (providers reuse ids per step)', () => {
+    const s = fold(['text-start', { id: '0' }], ['text-delta', { id: '0', delta: 'Step one.' }], ['text-end', { id: '0' }], ['text-start', { id: '0' }], ['text-delta', { id: '0', delta: 'Step two.' }]);
+    expect(s.texts).toEqual({ 0: 'Step one.\n\nStep two.' });
+  });
+
+  it('an AI SDK finish chunk (with finishReason) ends a message, not the build; the runner\'s finish ends the build', () => {
+    const s = fold(['start'], ['finish', { finishReason: 'tool-calls' }]);
+    expect(s).toMatchObject({ status: 'running', finishedAt: null });
+    expect(s.counts.malformed).toBe(0);
+    expect(fold(['start'], ['finish', { finishReason: 'stop' }], ['finish', { status: 'failed' }]).status).toBe('failed');
+    expect(fold(['start'], ['finish', { finishReason: 'stop', status: 'succeeded' }]).status).toBe('succeeded');
+  });
+
+  it('a text or reasoning delta or end for an id no start opened is malformed and changes nothing', () => {
+    const s = fold(['text-delta', { id: 't9', delta: 'x' }], ['text-end', { id: 't9' }], ['reasoning-delta', { id: 'r9', delta: 'y' }], ['reasoning-end', { id: 'r9' }]);
+    expect(s.counts.malformed).toBe(4);
+    expect(s.texts).toEqual({});
+    expect(s.reasoning).toEqual({});
   });
 
   it('reasoning-start / reasoning-delta / reasoning-end: reasoning[id] accumulates, apart from texts', () => {
@@ -60,7 +82,7 @@ describe('reduceEvents: one event type at a time', () => {
 
   it('tool-input-start: creates the tool as input-streaming with its name', () => {
     expect(fold(['tool-input-start', { toolCallId: 'c1', toolName: 'bash' }]).tools).toEqual([
-      { toolCallId: 'c1', toolName: 'bash', state: 'input-streaming', inputText: '', input: null, output: null, errorText: null },
+      { toolCallId: 'c1', toolName: 'bash', state: 'input-streaming', inputText: '', input: null, output: null, errorText: null, approval: null },
     ]);
   });
 
@@ -79,11 +101,26 @@ describe('reduceEvents: one event type at a time', () => {
     expect(s.tools[0]).toMatchObject({ state: 'input-available', input: { cmd: 'ls' }, toolName: 'bash' });
   });
 
-  it('tool-output-available: output-available with the output; an unknown toolCallId creates a nameless tool', () => {
-    const s = fold(['tool-output-available', { toolCallId: 'c9', output: { exitCode: 0 } }]);
+  it('tool-output-available: output-available with the output', () => {
+    const s = fold(['tool-input-available', { toolCallId: 'c9', toolName: 'bash', input: {} }], ['tool-output-available', { toolCallId: 'c9', output: { exitCode: 0 } }]);
     expect(s.tools).toEqual([
-      { toolCallId: 'c9', toolName: '', state: 'output-available', inputText: '', input: null, output: { exitCode: 0 }, errorText: null },
+      { toolCallId: 'c9', toolName: 'bash', state: 'output-available', inputText: '', input: {}, output: { exitCode: 0 }, errorText: null, approval: null },
     ]);
+  });
+
+  it('a tool delta, output, error, approval, denial or input end for an unknown toolCallId is malformed and creates no tool', () => {
+    const s = fold(
+      ['tool-input-delta', { toolCallId: 'c9', inputTextDelta: '{' }],
+      ['tool-output-available', { toolCallId: 'c9', output: 1 }],
+      ['tool-output-error', { toolCallId: 'c9', errorText: 'x' }],
+      ['tool-approval-request', { toolCallId: 'c9', approvalId: 'a1' }],
+      ['tool-approval-response', { approvalId: 'a9', approved: true }],
+      ['tool-output-denied', { toolCallId: 'c9' }],
+      ['tool-input-end', { toolCallId: 'c9' }],
+    );
+    expect(s.counts.malformed).toBe(7);
+    expect(s.tools).toEqual([]);
+    expect(s.approvals).toEqual([]);
   });
 
   it('tool-input-error / tool-output-error: error state with errorText', () => {
@@ -180,6 +217,10 @@ describe('reduceEvents: malformed data', () => {
     ['log', { stream: 'stdin', line: 'x' }], ['log', { stream: 'stdout' }],
     ['status', { message: 'no phase' }], ['error', { message: 'no errorText' }],
     ['finish', 'done'], ['abort', 0],
+    ['tool-input-end', { id: 'c1' }], ['tool-approval-request', { toolCallId: 'c1' }], ['tool-approval-response', { approvalId: 'a1', approved: 'yes' }],
+    ['tool-output-denied', {}], ['source-url', { sourceId: 's', url: 7 }], ['source-document', { sourceId: 's', mediaType: 'a/b' }],
+    ['file', { url: 'https://x' }], ['reasoning-file', { mediaType: 'image/png' }], ['message-metadata', {}], ['reset-step', 'now'],
+    ['steering-message', { id: 'u', parts: [{ type: 'image' }] }], ['custom', { kind: 1 }],
   ];
 
   it('covers every known type', () => {
@@ -202,7 +243,7 @@ describe('reduceEvents: malformed data', () => {
 
 describe('reduceEvents: purity', () => {
   it('leaves the input state as it was and shares the parts it did not touch', () => {
-    const before = fold(['start'], ['tool-input-start', { toolCallId: 'c1', toolName: 'bash' }], ['text-delta', { id: 't', delta: 'a' }], ['log', { stream: 'stdout', line: 'x' }]);
+    const before = fold(['start'], ['tool-input-start', { toolCallId: 'c1', toolName: 'bash' }], ['text-start', { id: 't' }], ['text-delta', { id: 't', delta: 'a' }], ['log', { stream: 'stdout', line: 'x' }]);
     const snapshot = structuredClone(before);
     const after = reduceEvent(before, { seq: 5, type: 'text-delta', data: { id: 't', delta: 'b' }, time: null, receivedAt: RECEIVED });
     expect(before).toEqual(snapshot);
@@ -259,9 +300,12 @@ describe('reduceEvents: an agent build', () => {
       finishedAt: 'T3',
       steps: 2,
       tools: [
-        { toolCallId: 'call_1', toolName: 'bash', state: 'output-available', inputText: '{"command":"npm test"}', input: { command: 'npm test' }, output: { exitCode: 1 }, errorText: null },
-        { toolCallId: 'call_2', toolName: 'edit', state: 'error', inputText: '', input: { path: 'x.ts' }, output: null, errorText: 'file not found' },
+        { toolCallId: 'call_1', toolName: 'bash', state: 'output-available', inputText: '{"command":"npm test"}', input: { command: 'npm test' }, output: { exitCode: 1 }, errorText: null, approval: null },
+        { toolCallId: 'call_2', toolName: 'edit', state: 'error', inputText: '', input: { path: 'x.ts' }, output: null, errorText: 'file not found', approval: null },
       ],
+      approvals: [],
+      sources: [],
+      files: [],
       texts: { m1: 'One test still fails.' },
       reasoning: { r1: 'Tests first, then build.' },
       data: { 'data-progress': { done: 3, total: 4 }, 'data-artifact/report': { url: '/r.html' } },
@@ -277,5 +321,59 @@ describe('reduceEvents: an agent build', () => {
         },
       },
     });
+  });
+});
+
+describe('reduceEvents: approvals, sources and files', () => {
+  const deploy: Spec = ['tool-input-available', { toolCallId: 'c1', toolName: 'deploy', input: { env: 'prod' } }];
+
+  it('tool-approval-request: the tool waits for approval and is listed as pending with its input and age', () => {
+    const s = fold(deploy, ['tool-approval-request', { approvalId: 'a1', toolCallId: 'c1', reason: 'production' }, 'T5']);
+    expect(s.tools[0]).toMatchObject({ state: 'approval-requested', approval: { id: 'a1', approved: null, reason: 'production', automatic: false } });
+    expect(s.approvals).toEqual([{ approvalId: 'a1', toolCallId: 'c1', toolName: 'deploy', input: { env: 'prod' }, seq: 2, requestedAt: 'T5' }]);
+  });
+
+  it('tool-approval-response: the answer is recorded by approval id and the approval is no longer pending', () => {
+    const s = fold(deploy, ['tool-approval-request', { approvalId: 'a1', toolCallId: 'c1' }], ['tool-approval-response', { approvalId: 'a1', approved: true, reason: 'ok by ops' }]);
+    expect(s.tools[0]).toMatchObject({ state: 'approval-responded', approval: { id: 'a1', approved: true, reason: 'ok by ops' } });
+    expect(s.approvals).toEqual([]);
+  });
+
+  it('tool-output-denied: denied, apart from tool errors, and no longer pending', () => {
+    const s = fold(deploy, ['tool-approval-request', { approvalId: 'a1', toolCallId: 'c1' }], ['tool-output-denied', { toolCallId: 'c1' }]);
+    expect(s.tools[0]).toMatchObject({ state: 'output-denied', errorText: null, approval: { approved: false } });
+    expect(s.approvals).toEqual([]);
+  });
+
+  it('an output after a request (the answer given outside the log) ends the wait too', () => {
+    const s = fold(deploy, ['tool-approval-request', { approvalId: 'a1', toolCallId: 'c1' }], ['start', { messageId: 'm1' }], ['tool-output-available', { toolCallId: 'c1', output: 'deployed' }]);
+    expect(s.tools[0]).toMatchObject({ state: 'output-available', output: 'deployed' });
+    expect(s.approvals).toEqual([]);
+  });
+
+  it('source-url / source-document: listed in log order with what each names', () => {
+    const s = fold(['source-url', { sourceId: 's1', url: 'https://example.com', title: 'Example' }], ['source-document', { sourceId: 'd1', mediaType: 'application/pdf', title: 'Spec', filename: 'spec.pdf' }]);
+    expect(s.sources).toEqual([
+      { seq: 1, sourceId: 's1', kind: 'url', url: 'https://example.com', title: 'Example', mediaType: null, filename: null },
+      { seq: 2, sourceId: 'd1', kind: 'document', url: null, title: 'Spec', mediaType: 'application/pdf', filename: 'spec.pdf' },
+    ]);
+  });
+
+  it('file / reasoning-file: type, name when given, and the URL unless it is a data: URL', () => {
+    const s = fold(['file', { url: 'https://cdn.example.com/report.html', mediaType: 'text/html', filename: 'report.html' }], ['reasoning-file', { url: 'data:image/png;base64,AAAA', mediaType: 'image/png' }]);
+    expect(s.files).toEqual([
+      { seq: 1, mediaType: 'text/html', url: 'https://cdn.example.com/report.html', filename: 'report.html', reasoning: false },
+      { seq: 2, mediaType: 'image/png', url: null, filename: null, reasoning: true },
+    ]);
+  });
+
+  it('message-metadata, reset-step, steering-message, custom and tool-input-end are counted and change nothing else', () => {
+    const base = fold(deploy);
+    const s = reduceEvents(base, events(
+      ['message-metadata', { messageMetadata: { model: 'x' } }], ['reset-step', {}], ['steering-message', { id: 'u1', parts: [{ type: 'text', text: 'also' }] }],
+      ['custom', { kind: 'openai.compaction' }], ['tool-input-end', { toolCallId: 'c1' }],
+    ).map((e) => ({ ...e, seq: e.seq + 1 })));
+    expect(s.counts.malformed).toBe(0);
+    expect({ ...s, counts: null }).toEqual({ ...base, counts: null });
   });
 });

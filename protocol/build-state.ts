@@ -12,12 +12,14 @@
 // a known type is counted in `counts.malformed` and otherwise ignored. Every dictionary
 // (`texts`, `reasoning`, `data`, `counts.byType`) has a null prototype, so ids such as
 // "__proto__" or "constructor" are ordinary keys; read them with Object.hasOwn.
-import { Draft, dict, type Dict } from './build-state-draft.js';
+import { AGENT_PARSERS, AGENT_EVENT_TYPES } from './build-state-agent.js';
+import { Draft, dict, type Dict, type Effect, type Parser } from './build-state-draft.js';
 
 export { LOG_TAIL_LINES } from './build-state-draft.js';
 
 export type BuildStatus = 'pending' | 'running' | 'succeeded' | 'failed' | 'canceled';
-export type ToolState = 'input-streaming' | 'input-available' | 'output-available' | 'error';
+/** `error` is a failed input or execution; `output-denied` a person (or a rule) refused the call. */
+export type ToolState = 'input-streaming' | 'input-available' | 'approval-requested' | 'approval-responded' | 'output-available' | 'output-denied' | 'error';
 export type LogStream = 'stdout' | 'stderr';
 
 export interface Tool {
@@ -30,6 +32,50 @@ export interface Tool {
   input: unknown;
   output: unknown;
   errorText: string | null;
+  /** Set by `tool-approval-request`; `approved` stays null until the answer. */
+  approval: ToolApproval | null;
+}
+
+export interface ToolApproval {
+  id: string;
+  approved: boolean | null;
+  /** Why approval was asked, then why it was given or refused. */
+  reason: string | null;
+  /** Decided by a rule (`toolApproval`), not a person. */
+  automatic: boolean;
+}
+
+/** A tool call waiting for a person's answer (PROTOCOL §Event vocabulary: tool-approval-request). */
+export interface PendingApproval {
+  approvalId: string;
+  toolCallId: string;
+  toolName: string;
+  input: unknown;
+  seq: number;
+  requestedAt: string | null;
+}
+
+export interface SourceEntry {
+  seq: number;
+  sourceId: string;
+  kind: 'url' | 'document';
+  /** `source-url` only. */
+  url: string | null;
+  title: string | null;
+  /** `source-document` only. */
+  mediaType: string | null;
+  filename: string | null;
+}
+
+export interface FileEntry {
+  seq: number;
+  mediaType: string;
+  /** The file's URL; null for a `data:` URL, whose content stays in the log and the messages. */
+  url: string | null;
+  /** When the event names one (the AI SDK's `file` chunk has none; a runner may add it). */
+  filename: string | null;
+  /** A `reasoning-file`: part of the model's reasoning rather than its answer. */
+  reasoning: boolean;
 }
 
 export interface LogLine {
@@ -52,6 +98,12 @@ export interface BuildState {
   steps: number;
   /** In first-seen order. */
   tools: Tool[];
+  /** Tool calls waiting for approval, oldest first; an answer, denial or output removes one. */
+  approvals: PendingApproval[];
+  /** `source-url` / `source-document`, in log order. */
+  sources: SourceEntry[];
+  /** `file` / `reasoning-file`, in log order. */
+  files: FileEntry[];
   texts: Record<string, string>;
   reasoning: Record<string, string>;
   /** `data-*` events: key `type`, or `type/id` when the event names an id. */
@@ -77,6 +129,7 @@ export const KNOWN_EVENT_TYPES = [
   'reasoning-start', 'reasoning-delta', 'reasoning-end',
   'tool-input-start', 'tool-input-delta', 'tool-input-available', 'tool-output-available',
   'tool-input-error', 'tool-output-error',
+  ...AGENT_EVENT_TYPES,
   'log', 'status', 'error', 'finish', 'abort',
 ] as const;
 
@@ -91,6 +144,9 @@ export function initialBuildState(): BuildState {
     finishedAt: null,
     steps: 0,
     tools: [],
+    approvals: [],
+    sources: [],
+    files: [],
     texts: dict(),
     reasoning: dict(),
     data: dict(),
@@ -137,11 +193,6 @@ function apply(draft: Draft, event: ReducerEvent): void {
 
 type Rec = Readonly<Record<string, unknown>>;
 
-/** Applies one well-formed event to the draft. */
-type Effect = (draft: Draft, seq: number, at: string | null) => void;
-/** Reads `data`; undefined means malformed. */
-type Parser = (data: unknown) => Effect | undefined;
-
 function record(data: unknown): Rec | undefined {
   return typeof data === 'object' && data !== null && !Array.isArray(data) ? (data as Rec) : undefined;
 }
@@ -174,8 +225,11 @@ function parseNothing(apply: Effect): Parser {
   return (data) => (optionalRecord(data) === undefined ? undefined : apply);
 }
 
-/** text-* and reasoning-*: `{id, delta?}` accumulates into `texts[id]` / `reasoning[id]`. */
-function parseTextPart(kind: 'texts' | 'reasoning'): Parser {
+/**
+ * text-* and reasoning-*: `{id, delta?}` accumulates into `texts[id]` / `reasoning[id]`. A delta
+ * or end for an id no `-start` opened is malformed (the AI SDK refuses it too).
+ */
+function parseTextPart(kind: 'texts' | 'reasoning', opens: boolean): Parser {
   return (data) => {
     const r = record(data);
     if (r === undefined) return undefined;
@@ -183,14 +237,26 @@ function parseTextPart(kind: 'texts' | 'reasoning'): Parser {
     const delta = optStr(r, 'delta');
     if (id === undefined || delta === undefined) return undefined;
     return (d) => {
+      if (!opens && !Object.hasOwn(d.state[kind], id)) {
+        d.malformed();
+        return;
+      }
       const texts = d.texts(kind);
-      texts[id] = (Object.hasOwn(texts, id) ? (texts[id] ?? '') : '') + (delta ?? '');
+      const before = Object.hasOwn(texts, id) ? (texts[id] ?? '') : '';
+      // Providers number text parts per step ("0", "1", …), so an id comes back in the next
+      // step or message: a new `-start` of an id that holds text begins a new paragraph.
+      const separator = opens && before !== '' ? '\n\n' : '';
+      texts[id] = before + separator + (delta ?? '');
     };
   };
 }
 
-/** tool-*: `{toolCallId, toolName?, …}`; `update` reads the type's own fields (undefined = malformed). */
-function parseToolPart(update: (r: Rec) => ((tool: Tool) => void) | undefined): Parser {
+/**
+ * tool-*: `{toolCallId, toolName?, …}`; `update` reads the type's own fields (undefined =
+ * malformed). `opens`: the type may name a new tool call (an input); the others (deltas,
+ * outputs) name one that must exist, else the event is malformed, as the AI SDK refuses it.
+ */
+function parseToolPart(opens: boolean, update: (r: Rec) => ((tool: Tool) => void) | undefined): Parser {
   return (data) => {
     const r = record(data);
     if (r === undefined) return undefined;
@@ -199,7 +265,15 @@ function parseToolPart(update: (r: Rec) => ((tool: Tool) => void) | undefined): 
     if (toolCallId === undefined || toolName === undefined) return undefined;
     const apply = update(r);
     if (apply === undefined) return undefined;
-    return (d) => apply(d.tool(toolCallId, toolName ?? undefined));
+    return (d) => {
+      if (!opens && !d.hasTool(toolCallId)) {
+        d.malformed();
+        return;
+      }
+      const tool = d.tool(toolCallId, toolName ?? undefined);
+      apply(tool);
+      d.settleApproval(tool);
+    };
   };
 }
 
@@ -244,38 +318,39 @@ const PARSERS: ReadonlyMap<string, Parser> = new Map<string, Parser>([
     d.state.steps += 1;
   })],
   ['finish-step', parseNothing(() => {})],
-  ['text-start', parseTextPart('texts')],
-  ['text-delta', parseTextPart('texts')],
-  ['text-end', parseTextPart('texts')],
-  ['reasoning-start', parseTextPart('reasoning')],
-  ['reasoning-delta', parseTextPart('reasoning')],
-  ['reasoning-end', parseTextPart('reasoning')],
-  ['tool-input-start', parseToolPart(() => (tool) => {
+  ['text-start', parseTextPart('texts', true)],
+  ['text-delta', parseTextPart('texts', false)],
+  ['text-end', parseTextPart('texts', false)],
+  ['reasoning-start', parseTextPart('reasoning', true)],
+  ['reasoning-delta', parseTextPart('reasoning', false)],
+  ['reasoning-end', parseTextPart('reasoning', false)],
+  ['tool-input-start', parseToolPart(true, () => (tool) => {
     tool.state = 'input-streaming';
   })],
-  ['tool-input-delta', parseToolPart((r) => {
+  ['tool-input-delta', parseToolPart(false, (r) => {
     const delta = str(r, 'inputTextDelta');
     if (delta === undefined) return undefined;
     return (tool) => {
       tool.inputText += delta;
     };
   })],
-  ['tool-input-available', parseToolPart((r) => {
+  ['tool-input-available', parseToolPart(true, (r) => {
     const input = own(r, 'input') ?? null;
     return (tool) => {
       tool.state = 'input-available';
       tool.input = input;
     };
   })],
-  ['tool-output-available', parseToolPart((r) => {
+  ['tool-output-available', parseToolPart(false, (r) => {
     const output = own(r, 'output') ?? null;
     return (tool) => {
       tool.state = 'output-available';
       tool.output = output;
     };
   })],
-  ['tool-input-error', parseToolPart(parseToolError)],
-  ['tool-output-error', parseToolPart(parseToolError)],
+  ['tool-input-error', parseToolPart(true, parseToolError)],
+  ['tool-output-error', parseToolPart(false, parseToolError)],
+  ...AGENT_PARSERS,
   ['log', (data) => {
     const r = record(data);
     if (r === undefined) return undefined;
@@ -305,6 +380,10 @@ const PARSERS: ReadonlyMap<string, Parser> = new Map<string, Parser>([
     const r = optionalRecord(data);
     if (r === undefined) return undefined;
     const status = own(r, 'status');
+    // The AI SDK's `finish` chunk (it carries `finishReason`) ends one message's stream, not
+    // the build: an agent waiting for an approval has finished its message and is not done.
+    // The build ends with the runner's own `finish` (`{status?}`).
+    if ((status === undefined || status === null) && Object.hasOwn(r, 'finishReason')) return () => {};
     // An unknown status still finishes the build (the runner is done either way), as
     // "succeeded", the default; it is counted as malformed so the oddity stays visible.
     const known = status === undefined || status === null || FINISH_STATUSES.has(status);

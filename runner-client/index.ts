@@ -2,6 +2,7 @@
 export { openRunner, Runner, type EmitOptions, type FinishResult, type RunnerStats, type RunnerStatus } from './runner.js';
 export { RunnerDefaults, type Durability, type FetchLike, type RunnerOptions } from './options.js';
 export type { ConnectionState } from './uploader.js';
+export { PipeUIMessageStreamDefaults, type PipeUIMessageStreamOptions, type PipeUIMessageStreamResult, type UIMessageChunkLike } from './ui-message-pipe.js';
 export type { EventTime } from './event-input.js';
 export { Backoff, BackoffDefaults, parseRetryAfter, type BackoffOptions } from './backoff.js';
 export {

@@ -10,6 +10,7 @@ import { HttpClient } from './http-client.js';
 import { resolveRunnerOptions, type ResolvedRunnerOptions, type RunnerOptions } from './options.js';
 import { Spool } from './spool.js';
 import { Uploader, type ConnectionState } from './uploader.js';
+import { pipeUIMessageStream, type PipeUIMessageStreamOptions, type PipeUIMessageStreamResult, type UIMessageChunkLike } from './ui-message-pipe.js';
 
 export interface EmitOptions {
   /** The event's `time`. @default now, unless `stampTime: false` (then none) */
@@ -138,6 +139,18 @@ export class Runner {
    */
   emit(type: string, data?: unknown, options: EmitOptions = {}): Promise<number> {
     return this.#append(type, data, options, false);
+  }
+
+  /**
+   * Emits each chunk of an AI SDK UI message stream — the `ReadableStream` that
+   * `toUIMessageStream()` returns — as the event `{type, data: rest}`, in order, and resolves
+   * once the stream ended and every chunk is durable in the spool (`flush()` waits for the acks).
+   * Reads no faster than the spool takes the events. Does not finish the build: a build may hold
+   * several messages; call `finish()` when it is done. Rejects, cancelling the stream, with the
+   * first refused emit (a chunk over the event size limit, a closed or stopped runner).
+   */
+  pipeUIMessageStream(stream: ReadableStream<UIMessageChunkLike>, options: PipeUIMessageStreamOptions = {}): Promise<PipeUIMessageStreamResult> {
+    return pipeUIMessageStream((type, data) => this.emit(type, data), stream, options);
   }
 
   #append(type: string, data: unknown, options: EmitOptions, final: boolean): Promise<number> {

@@ -37,6 +37,7 @@ const ROUTES: readonly RouteCase[] = [
   },
   { name: 'read events', method: 'GET', path: (b) => `/v1/builds/${b}/events`, allowed: ['admin', 'readAll', 'readX'], wrongBuild: 'readX', okStatus: 200 },
   { name: 'state', method: 'GET', path: (b) => `/v1/builds/${b}/state`, allowed: ['admin', 'readAll', 'readX'], wrongBuild: 'readX', okStatus: 200 },
+  { name: 'messages', method: 'GET', path: (b) => `/v1/builds/${b}/messages`, allowed: ['admin', 'readAll', 'readX'], wrongBuild: 'readX', okStatus: 200 },
   { name: 'stream', method: 'GET', path: (b) => `/v1/builds/${b}/stream`, allowed: ['admin', 'readAll', 'readX'], wrongBuild: 'readX', okStatus: 200, stream: true },
   { name: 'delete build', method: 'DELETE', path: (b) => `/v1/builds/${b}`, allowed: ['admin'], okStatus: 204 },
 ];

@@ -52,7 +52,7 @@ for (const backend of BACKENDS) {
     it('deletes a build: 204, then 404 everywhere', async () => {
       const { buildId } = await server.createBuild();
       expect((await server.api(`/v1/builds/${buildId}`, { method: 'DELETE' })).status).toBe(204);
-      for (const path of ['', '/events', '/state']) {
+      for (const path of ['', '/events', '/state', '/messages']) {
         const res = await server.api(`/v1/builds/${buildId}${path}`);
         expect(res.status, path).toBe(404);
         expect(res.body.code).toBe('build_not_found');
@@ -66,31 +66,32 @@ for (const backend of BACKENDS) {
         { type: 'start' },
         { type: 'tool-input-available', data: { toolCallId: 'c1', toolName: 'bash', input: { cmd: 'ls' } } },
         { type: 'tool-output-available', data: { toolCallId: 'c1', output: 'a b' } },
+        { type: 'text-start', data: { id: 't' } },
         { type: 'text-delta', data: { id: 't', delta: 'Hel' } },
         { type: 'text-delta', data: { id: 't', delta: 'lo' } },
         { type: 'log', data: { stream: 'stderr', line: 'warn' } },
       ];
       await server.api(`/v1/builds/${buildId}/events`, { token: runner, body: { from: 1, events } });
-      await server.api(`/v1/builds/${buildId}/events`, { token: runner, body: { from: 8, events: [{ type: 'finish' }] } });
+      await server.api(`/v1/builds/${buildId}/events`, { token: runner, body: { from: 9, events: [{ type: 'finish' }] } });
       const res = await server.api(`/v1/builds/${buildId}/state`, { token: viewer });
       expect(res.status).toBe(200);
       const etag = res.headers.get('etag');
-      expect(etag).toMatch(/^"[A-Za-z0-9_-]+:6"$/);
-      expect(res.body.seq).toBe(6);
+      expect(etag).toMatch(/^"[A-Za-z0-9_-]+:7"$/);
+      expect(res.body.seq).toBe(7);
       expect(res.body.state).toMatchObject({
         status: 'running',
         tools: [{ toolCallId: 'c1', toolName: 'bash', state: 'output-available', input: { cmd: 'ls' }, output: 'a b' }],
         texts: { t: 'Hello' },
         logs: { count: 1 },
-        counts: { events: 6 },
+        counts: { events: 7, malformed: 0 },
       });
       const cached = await server.api(`/v1/builds/${buildId}/state`, { token: viewer, headers: { 'if-none-match': etag! } });
       expect(cached.status).toBe(304);
       expect(cached.headers.get('etag')).toBe(etag);
-      await server.api(`/v1/builds/${buildId}/events`, { token: runner, body: { from: 7, events: [{ type: 'status', data: { phase: 'p' } }] } });
+      await server.api(`/v1/builds/${buildId}/events`, { token: runner, body: { from: 8, events: [{ type: 'status', data: { phase: 'p' } }] } });
       const done = await server.api(`/v1/builds/${buildId}/state`, { token: viewer, headers: { 'if-none-match': etag! } });
       expect(done.status).toBe(200);
-      expect(done.body.seq).toBe(8);
+      expect(done.body.seq).toBe(9);
       expect(done.body.state.status).toBe('succeeded');
     });
 

@@ -6,5 +6,6 @@ export { watchBuilds, compareNewestFirst, WatchBuildsDefaults, type BuildsWatch,
 export { ReconnectDefaults, reconnectDelayMs, type ReconnectOptions, type WatchStatus, type WatchStatusKind } from './watch-status.js';
 export { WebClientError, isFinalStatus, type WebClientErrorCode } from './errors.js';
 export type { EventSourceConstructor, EventSourceLike, FetchLike, TransportOptions } from './transport.js';
-export type { BuildState, Tool, LogLine } from '../protocol/build-state.js';
+export type { BuildState, Tool, ToolApproval, PendingApproval, SourceEntry, FileEntry, LogLine } from '../protocol/build-state.js';
+export type * from '../protocol/ui-message.js';
 export type { Build, LogEvent } from '../protocol/wire-types.js';

@@ -4,6 +4,7 @@
 // render, so a bad one throws a TypeError at once instead of at the first event.
 import { useEffect, useState } from 'react';
 import type { BuildState } from '../protocol/build-state.js';
+import type { UIMessage } from '../protocol/ui-message.js';
 import type { Build } from '../protocol/wire-types.js';
 import type { TransportOptions } from './transport.js';
 import { checkWatchBuildOptions, watchBuild } from './watch-build.js';
@@ -13,9 +14,14 @@ import type { ReconnectOptions, WatchStatus } from './watch-status.js';
 /** Where and how to connect: the server's origin, a read token, and optional overrides. */
 export interface UseWatchOptions extends TransportOptions, ReconnectOptions {}
 
-export interface BuildView {
+export interface BuildView<M = UIMessage> {
   /** The build's folded state; null until the first snapshot arrives. */
   readonly state: BuildState | null;
+  /**
+   * The build's AI SDK UIMessages as they stream — what `useChat` gives for a local chat, so the
+   * same `messages.map(m => <Message …/>)` renders a remote build. `[]` until loaded.
+   */
+  readonly messages: readonly M[];
   /** The seq `state` is folded up to. */
   readonly seq: number;
   readonly status: WatchStatus;
@@ -30,7 +36,8 @@ export interface BuildsView {
 }
 
 const CONNECTING: WatchStatus = { kind: 'connecting' };
-const INITIAL_BUILD_VIEW: BuildView = { state: null, seq: 0, status: CONNECTING, build: null };
+const NO_MESSAGES: readonly never[] = [];
+const INITIAL_BUILD_VIEW: BuildView<never> = { state: null, messages: NO_MESSAGES, seq: 0, status: CONNECTING, build: null };
 const INITIAL_BUILDS_VIEW: BuildsView = { builds: [], status: CONNECTING };
 
 /** The options that shape a connection: when any of them changes, the hook opens a new watcher. */
@@ -41,16 +48,20 @@ function connectionOf({ url, token, EventSource, fetch, reconnectBaseMs, reconne
   return { url, token, EventSource, fetch, reconnectBaseMs, reconnectMaxMs };
 }
 
-/** Follows one build live (`watchBuild`): state, seq, connection status and the build record. */
-export function useBuild(buildId: string, options: UseWatchOptions): BuildView {
+/**
+ * Follows one build live (`watchBuild`): state, UIMessages, seq, connection status and the build
+ * record. `M` names your app's UIMessage type (`useBuild<MyUIMessage>(…)`); runlog does not check it.
+ */
+export function useBuild<M = UIMessage>(buildId: string, options: UseWatchOptions): BuildView<M> {
   checkWatchBuildOptions({ ...options, buildId });
-  const [view, setView] = useState<BuildView>(INITIAL_BUILD_VIEW);
+  const [view, setView] = useState<BuildView<M>>(INITIAL_BUILD_VIEW);
   useEffect(() => {
     setView(INITIAL_BUILD_VIEW);
-    const watch = watchBuild({
+    const watch = watchBuild<M>({
       ...connectionOf(options),
       buildId,
       onState: (state, seq) => setView((v) => ({ ...v, state, seq })),
+      onMessages: (messages) => setView((v) => ({ ...v, messages })),
       onStatus: (status) => setView((v) => ({ ...v, status })),
       onBuild: (build) => setView((v) => ({ ...v, build })),
     });
@@ -75,4 +86,4 @@ export function useBuilds(options: UseWatchOptions): BuildsView {
   return view;
 }
 
-export type { BuildState, Build, WatchStatus };
+export type { BuildState, Build, UIMessage, WatchStatus };

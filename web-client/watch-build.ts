@@ -1,18 +1,27 @@
-// Watches one build (PROTOCOL §State, §SSE): loads the snapshot at seq S from /state, streams
-// from `?after=S`, folds each event with the shared reducer, and keeps the fold exact — a seq
-// already applied is ignored, a seq past the next one is repaired from the JSON endpoint
-// first, and the watcher stops at `end`, or for good on 401/403/404.
+// Watches one build (PROTOCOL §State, §UI messages, §SSE): loads the snapshot at seq S from
+// /state (and the UIMessages at S' ≥ S from /messages), streams from `?after=S`, folds each
+// event with the shared reducers, and keeps the folds exact — a seq already applied is ignored,
+// a seq past the next one is repaired from the JSON endpoint first, and the watcher stops at
+// `end`, or for good on 401/403/404.
 import { initialBuildState, reduceEvents, type BuildState } from '../protocol/build-state.js';
+import type { UIMessage } from '../protocol/ui-message.js';
+import { initialMessagesState, reduceMessages, type MessagesState } from '../protocol/ui-messages.js';
 import { BUILD_ID_PATTERN } from '../protocol/limits.js';
 import type { Build, EventsPage, LogEvent } from '../protocol/wire-types.js';
 import { WebClientError, codeForStatus, isFinalStatus } from './errors.js';
 import { EVENT_SOURCE_CLOSED, Transport, buildPath, checkTransportOptions, parseFrame as parseJson, type EventSourceLike, type TransportOptions } from './transport.js';
 import { ReconnectClock, callSafely, checkReconnectOptions, type ReconnectOptions, type WatchStatus } from './watch-status.js';
 
-export interface WatchBuildOptions extends TransportOptions, ReconnectOptions {
+export interface WatchBuildOptions<M = UIMessage> extends TransportOptions, ReconnectOptions {
   readonly buildId: string;
   /** After the snapshot and after every applied run of events, with the seq the state is at. */
   readonly onState?: (state: BuildState, seq: number) => void;
+  /**
+   * Fold the build's AI SDK UIMessages too (one more request on load). @default true
+   */
+  readonly messages?: boolean;
+  /** After the messages snapshot and after every run of events that changed them, with the seq they are at. */
+  readonly onMessages?: (messages: readonly M[], seq: number) => void;
   /** Each event applied after the snapshot, in seq order, exactly once. */
   readonly onEvent?: (event: LogEvent) => void;
   readonly onStatus?: (status: WatchStatus) => void;
@@ -35,11 +44,17 @@ export interface WatchStats {
   streamsOpened: number;
 }
 
-export interface BuildWatch {
+export interface BuildWatch<M = UIMessage> {
   readonly buildId: string;
   /** The seq the state is folded up to. */
   readonly seq: number;
   readonly state: BuildState;
+  /**
+   * The build's UIMessages, as AI SDK 7.x's readUIMessageStream assembles them (`[]` until
+   * loaded, and with `messages: false`). `M` names your app's UIMessage type; runlog does not
+   * check it.
+   */
+  readonly messages: readonly M[];
   readonly status: WatchStatus;
   readonly stats: Readonly<WatchStats>;
   /** Stops watching: closes the stream, cancels timers and requests. */
@@ -51,7 +66,7 @@ export const WatchBuildDefaults = {
 } as const;
 
 /** Throws a TypeError naming the first bad option, before anything connects. */
-export function checkWatchBuildOptions(options: WatchBuildOptions): void {
+export function checkWatchBuildOptions<M>(options: WatchBuildOptions<M>): void {
   checkTransportOptions(options);
   checkReconnectOptions(options);
   if (typeof options.buildId !== 'string' || !BUILD_ID_PATTERN.test(options.buildId)) {
@@ -61,25 +76,31 @@ export function checkWatchBuildOptions(options: WatchBuildOptions): void {
   if (!Number.isInteger(page) || page < 1 || page > 10_000) {
     throw new TypeError(`Expected \`repairPageEvents\` to be an integer 1–10000, got ${page}`);
   }
-  for (const name of ['onState', 'onEvent', 'onStatus', 'onBuild'] as const) {
+  if (options.messages !== undefined && typeof options.messages !== 'boolean') {
+    throw new TypeError(`Expected \`messages\` to be a boolean, got ${JSON.stringify(options.messages)}`);
+  }
+  for (const name of ['onState', 'onMessages', 'onEvent', 'onStatus', 'onBuild'] as const) {
     if (options[name] !== undefined && typeof options[name] !== 'function') throw new TypeError(`Expected \`${name}\` to be a function`);
   }
 }
 
-export function watchBuild(options: WatchBuildOptions): BuildWatch {
+export function watchBuild<M = UIMessage>(options: WatchBuildOptions<M>): BuildWatch<M> {
   return new BuildWatcher(options);
 }
 
 type Item = { readonly kind: 'event'; readonly event: LogEvent } | { readonly kind: 'end'; readonly final: number };
 
-class BuildWatcher implements BuildWatch {
+class BuildWatcher<M> implements BuildWatch<M> {
   readonly buildId: string;
   readonly stats: WatchStats = { snapshotSeq: 0, streamEvents: 0, duplicates: 0, repairedEvents: 0, streamsOpened: 0 };
-  readonly #options: WatchBuildOptions;
+  readonly #options: WatchBuildOptions<M>;
   readonly #transport: Transport;
   readonly #abort = new AbortController();
   #state: BuildState = initialBuildState();
   #seq = 0;
+  #messages: MessagesState = initialMessagesState();
+  /** The seq the messages are folded to: at least #seq once loaded (they load after the state). */
+  #messagesSeq = 0;
   #status: WatchStatus = { kind: 'connecting' };
   #source: EventSourceLike | undefined;
   /** Set by close(), complete or a final error: nothing happens after it. */
@@ -90,7 +111,7 @@ class BuildWatcher implements BuildWatch {
   #repairing = false;
   #probing = false;
 
-  constructor(options: WatchBuildOptions) {
+  constructor(options: WatchBuildOptions<M>) {
     checkWatchBuildOptions(options);
     this.buildId = options.buildId;
     this.#options = options;
@@ -107,6 +128,9 @@ class BuildWatcher implements BuildWatch {
   }
   get state(): BuildState {
     return this.#state;
+  }
+  get messages(): readonly M[] {
+    return this.#messages.messages as unknown as readonly M[];
   }
   get status(): WatchStatus {
     return this.#status;
@@ -126,7 +150,15 @@ class BuildWatcher implements BuildWatch {
       this.#state = snapshot.state;
       this.#seq = snapshot.seq;
       this.stats.snapshotSeq = snapshot.seq;
+      if (this.#options.messages ?? true) {
+        // Read after /state, so at the same or a later seq: the events in between fold into the state only.
+        const messages = await this.#transport.getJson<MessagesState & { seq: number }>(buildPath(this.buildId, '/messages'), {}, this.#abort.signal);
+        if (this.#stopped) return;
+        this.#messages = { messages: messages.messages, stream: messages.stream, malformed: messages.malformed };
+        this.#messagesSeq = messages.seq;
+      }
       callSafely(() => this.#options.onState?.(this.#state, this.#seq));
+      this.#emitMessages();
       if (this.#isDone(build)) this.#complete();
       else this.#openStream();
     } catch (error) {
@@ -244,8 +276,23 @@ class BuildWatcher implements BuildWatch {
     if (events.length === 0) return;
     this.#state = reduceEvents(this.#state, events);
     this.#seq = events[events.length - 1]!.seq;
+    let messagesChanged = false;
+    if ((this.#options.messages ?? true) && this.#seq > this.#messagesSeq) {
+      const before = this.#messages;
+      this.#messages = reduceMessages(before, events.filter((e) => e.seq > this.#messagesSeq));
+      this.#messagesSeq = this.#seq;
+      messagesChanged = this.#messages.messages !== before.messages;
+    }
     for (const event of events) callSafely(() => this.#options.onEvent?.(event));
     callSafely(() => this.#options.onState?.(this.#state, this.#seq));
+    if (messagesChanged) this.#emitMessages();
+  }
+
+  #emitMessages(): void {
+    if (!(this.#options.messages ?? true)) return;
+    const messages = this.messages;
+    const seq = this.#messagesSeq;
+    callSafely(() => this.#options.onMessages?.(messages, seq));
   }
 
   // ── trouble ───────────────────────────────────────────────────────────────────────────

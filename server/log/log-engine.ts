@@ -7,9 +7,11 @@ import { GroupCommitter } from './group-commit.js';
 import type { Hub } from './hub.js';
 import type { AppendBatch } from './append-plan.js';
 import type { BuildAdvance, BuildRecord, CreateBuildInput, LogStore } from './log-store.js';
+import { FoldSnapshots } from './fold-snapshots.js';
 import { StateSnapshots } from './state-snapshots.js';
 import { TailCache } from './tail-cache.js';
 import type { BuildState } from '../../protocol/build-state.js';
+import { initialMessagesState, reduceMessages, type MessageEvent, type MessagesState } from '../../protocol/ui-messages.js';
 
 export interface LogEngineOptions {
   readonly commitQueueMax: number;
@@ -24,6 +26,7 @@ export class LogEngine {
   readonly #committer: GroupCommitter;
   readonly #tail: TailCache;
   readonly #snapshots = new StateSnapshots();
+  readonly #messages = new FoldSnapshots<MessagesState, MessageEvent>({ initial: initialMessagesState, reduce: reduceMessages });
 
   constructor(store: LogStore, hub: Hub, options: LogEngineOptions) {
     this.store = store;
@@ -40,6 +43,7 @@ export class LogEngine {
       if (notice.kind === 'deleted') {
         this.#tail.drop(notice.buildId);
         this.#snapshots.drop(notice.buildId);
+        this.#messages.drop(notice.buildId);
       }
     });
   }
@@ -68,6 +72,11 @@ export class LogEngine {
   /** The reducer's fold of events 1..`build.ack` (PROTOCOL §State). */
   stateAt(build: BuildRecord): Promise<BuildState> {
     return this.#snapshots.stateAt(build.buildId, build.generation, build.ack, (after, upTo, limit) => this.read(build.buildId, after, upTo, limit));
+  }
+
+  /** The UIMessages of events 1..`build.ack` (PROTOCOL §UI messages). */
+  messagesAt(build: BuildRecord): Promise<MessagesState> {
+    return this.#messages.valueAt(build.buildId, build.generation, build.ack, (after, upTo, limit) => this.read(build.buildId, after, upTo, limit));
   }
 
   async deleteBuild(buildId: string): Promise<void> {

@@ -268,7 +268,7 @@ describe('the packages, installed from their tarballs', () => {
         await page.goto(`${siteUrl}/?${query}`);
         await page.waitForSelector('#build[data-status="live"][data-events="5"]');
         await append(6, 20);
-        await page.waitForSelector('#build[data-events="25"]');
+        await page.waitForSelector('#build[data-events="25"][data-messages="1"]');
         expect(await page.textContent('#build')).toBe('25 events, running');
         expect(await openStreams(server.url)).toBe(1);
 

@@ -319,6 +319,7 @@ describe('openapi.yaml', () => {
         'GET /v1/builds/{buildId}/events',
         'GET /v1/builds/{buildId}/stream',
         'GET /v1/builds/{buildId}/state',
+        'GET /v1/builds/{buildId}/messages',
         'GET /healthz',
         'GET /readyz',
         'GET /metrics',

@@ -4,11 +4,13 @@
 import type { BuildState } from '../../protocol/build-state.js';
 import { watchBuild, type BuildWatch } from '../watch-build.js';
 import type { WatchStatus } from '../watch-status.js';
+import { ApprovalBlock } from './approval-block.js';
 import { BuildSummary } from './build-summary.js';
 import { CountsSection, DataSection, ErrorsSection, TextSection } from './build-sections.js';
 import { ConnectionIndicator, describeError } from './connection-indicator.js';
 import { h, replaceChildren } from './dom.js';
 import { LogPanel } from './log-panel.js';
+import { SourcesFilesSection } from './sources-files.js';
 import { tokenForm } from './token-form.js';
 import { ToolTimeline } from './tool-timeline.js';
 
@@ -26,7 +28,9 @@ export interface Page {
 export function mountBuildPage(root: HTMLElement, buildId: string, ctx: PageContext): Page {
   const indicator = new ConnectionIndicator();
   const summary = new BuildSummary();
+  const approvals = new ApprovalBlock();
   const errors = new ErrorsSection();
+  const refs = new SourcesFilesSection();
   const text = new TextSection('Assistant', 'text');
   const reasoning = new TextSection('Reasoning', 'reasoning');
   const tools = new ToolTimeline();
@@ -49,8 +53,9 @@ export function mountBuildPage(root: HTMLElement, buildId: string, ctx: PageCont
       { class: 'build-page' },
       notice,
       summary.el,
+      approvals.el,
       errors.el,
-      h('div', { class: 'columns' }, h('div', { class: 'col-main' }, text.el, reasoning.el, tools.el), h('div', { class: 'col-side' }, log.el, counts.el, data.el)),
+      h('div', { class: 'columns' }, h('div', { class: 'col-main' }, text.el, reasoning.el, tools.el, refs.el), h('div', { class: 'col-side' }, log.el, counts.el, data.el)),
     ),
   );
   document.title = `${buildId} · runlog`;
@@ -63,15 +68,17 @@ export function mountBuildPage(root: HTMLElement, buildId: string, ctx: PageCont
     if (latest === undefined) return;
     const { state, seq } = latest;
     summary.render(state, seq);
+    approvals.render(state.approvals);
     errors.render(state.errors);
     text.render(state.texts);
     reasoning.render(state.reasoning);
     tools.render(state.tools);
+    refs.render(state.sources, state.files);
     log.render(state.logs);
     counts.render(state.counts);
     data.render(state.data);
     if (watch) summary.renderStats(watch.stats);
-    document.title = `${state.status} · ${buildId} · runlog`;
+    document.title = `${state.approvals.length > 0 ? 'waiting for approval' : state.status} · ${buildId} · runlog`;
   };
 
   const onStatus = (status: WatchStatus) => {
@@ -90,6 +97,7 @@ export function mountBuildPage(root: HTMLElement, buildId: string, ctx: PageCont
     url: ctx.origin,
     buildId,
     token: ctx.token,
+    messages: false, // the page renders the BuildState; UIMessages are for apps built on useChat components
     onStatus,
     onBuild: (build) => summary.renderBuild(build),
     onState: (state, seq) => {
@@ -100,6 +108,7 @@ export function mountBuildPage(root: HTMLElement, buildId: string, ctx: PageCont
 
   const ticker = setInterval(() => {
     summary.tick();
+    approvals.tick();
     indicator.tick();
   }, 1000);
 

@@ -1,8 +1,8 @@
 // Type-checked in a scratch project against the installed tarballs (test/packages/tarballs.test.ts),
 // under `strict` with moduleResolution NodeNext and bundler: every public entry point, used the
 // way the READMEs show.
-import { openRunner, UploadRejectedError, type FinishResult, type RunnerOptions } from '@runlog/runner';
-import { watchBuild, watchBuilds, type Build, type BuildState, type LogEvent, type WatchStatus } from '@runlog/web';
+import { openRunner, UploadRejectedError, type FinishResult, type PipeUIMessageStreamResult, type Runner, type RunnerOptions } from '@runlog/runner';
+import { watchBuild, watchBuilds, type Build, type BuildState, type LogEvent, type UIMessage, type WatchStatus } from '@runlog/web';
 import { useBuild, useBuilds, type BuildView, type BuildsView } from '@runlog/web/react';
 import { startRunlog, type RunningRunlog, type TestBuild } from 'runlog/testing';
 
@@ -34,6 +34,31 @@ export function follow(url: string, token: string, buildId: string, onEvent: (ev
     watch.close();
     list.close();
   };
+}
+
+/** An AI SDK stream's chunks (here made by hand: the scratch project has no `ai`), piped as events. */
+export function pipeChunks(runner: Runner, chunks: ReadonlyArray<{ type: string; [field: string]: unknown }>): Promise<PipeUIMessageStreamResult> {
+  const stream = new ReadableStream<{ type: string }>({
+    start(controller) {
+      for (const chunk of chunks) controller.enqueue(chunk);
+      controller.close();
+    },
+  });
+  return runner.pipeUIMessageStream(stream, { maxPending: 64 });
+}
+
+/** The text of each message, as a `useChat` app would render its parts. */
+export function texts(messages: readonly UIMessage[]): string[] {
+  return messages.map((m) => m.parts.map((part) => (part.type === 'text' ? part.text : '')).join(''));
+}
+
+export function followMessages(url: string, token: string, buildId: string): () => readonly UIMessage[] {
+  const watch = watchBuild({ url, token, buildId, onMessages: (messages, seq) => void [messages.length, seq] });
+  return () => watch.messages;
+}
+
+export function useMessages(url: string, token: string, buildId: string): readonly UIMessage[] {
+  return useBuild(buildId, { url, token }).messages;
 }
 
 export function useBoth(url: string, token: string, buildId: string): [BuildView, BuildsView] {

@@ -9,9 +9,9 @@ const token = params.get('token') ?? undefined;
 const buildId = params.get('build') ?? '';
 
 function BuildStatus({ id }: { id: string }) {
-  const { state, seq, status } = useBuild(id, { url: server, token });
+  const { state, messages, seq, status } = useBuild(id, { url: server, token });
   return (
-    <output id="build" data-status={status.kind} data-seq={seq} data-events={state?.counts.events ?? 0}>
+    <output id="build" data-status={status.kind} data-seq={seq} data-events={state?.counts.events ?? 0} data-messages={messages.length}>
       {state === null ? 'loading…' : `${state.counts.events} events, ${state.status}`}
     </output>
   );
