@@ -147,8 +147,8 @@ describe('reduceEvents properties', () => {
   });
 });
 
-describe('reduceEvents speed', () => {
-  it('folds 100 000 events of a long agent build in well under a second', () => {
+describe('reduceEvents cost', () => {
+  it('grows linearly with the events folded: ten times the events of a long agent build cost about ten times as much', () => {
     const events: ReducerEvent[] = [];
     for (let seq = 1; events.length < 100_000; seq++) {
       const n = seq % 10;
@@ -161,13 +161,23 @@ describe('reduceEvents speed', () => {
         : ['data-progress', { id: `p${seq % 7}`, data: { seq } }];
       events.push({ seq, type, data, time: null, receivedAt: '2026-11-27T18:00:00.000Z' });
     }
-    reduceEvents(initialBuildState(), events.slice(0, 10_000)); // warm up the JIT
-    const started = performance.now();
+    // The best of three runs of each size, compared with each other in the same process: a busy
+    // machine slows both alike. Linear is ~10×; copying the state per event would be ~100×.
+    const bestOf = (slice: ReducerEvent[]) => {
+      let best = Infinity;
+      for (let run = 0; run < 3; run++) {
+        const started = performance.now();
+        reduceEvents(initialBuildState(), slice);
+        best = Math.min(best, performance.now() - started);
+      }
+      return best;
+    };
+    const tenth = bestOf(events.slice(0, 10_000));
+    const whole = bestOf(events);
+    expect(whole / tenth).toBeLessThan(30);
     const s = reduceEvents(initialBuildState(), events);
-    const elapsedMs = performance.now() - started;
     expect(s.counts.events).toBe(100_000);
     expect(s.tools).toHaveLength(2000);
     expect(s.counts.malformed).toBe(0);
-    expect(elapsedMs).toBeLessThan(500);
   });
 });
