@@ -13,6 +13,7 @@
 // (`texts`, `reasoning`, `data`, `counts.byType`) has a null prototype, so ids such as
 // "__proto__" or "constructor" are ordinary keys; read them with Object.hasOwn.
 import { Draft, dict, type Dict } from './build-state-draft.js';
+import { logLineOf } from './log-line.js';
 
 export { LOG_TAIL_LINES } from './build-state-draft.js';
 
@@ -41,6 +42,35 @@ export interface LogLine {
 export interface BuildErrorEntry {
   seq: number;
   errorText: string;
+  /** `log` lines before this error: it sits after line `line` (0: before any). */
+  line: number;
+}
+
+/**
+ * A stretch of the log's lines (PROTOCOL §Log lines): a step (`start-step` … `finish-step`,
+ * `id` its number from 1) or a run of consecutive lines tied to one tool call (`id` the
+ * toolCallId). Lines `from..to`; `to < from` while an open step has none yet.
+ */
+export interface LogSection {
+  kind: 'step' | 'tool';
+  id: string;
+  from: number;
+  to: number;
+  /** Still taking lines: the step has not finished, the tool's run not been interrupted. */
+  open: boolean;
+  /** The first stderr line inside, or null. */
+  firstStderr: number | null;
+}
+
+export interface LogsState {
+  /** Lines so far: the number of the last one (lines count from 1). */
+  count: number;
+  /** The last 500 lines. */
+  tail: LogLine[];
+  /** The number of the first stderr line, or null. */
+  firstStderr: number | null;
+  /** Steps and tool runs that hold lines, in the order they start; a tool run lies inside the step around it. */
+  sections: LogSection[];
 }
 
 export interface BuildState {
@@ -56,7 +86,7 @@ export interface BuildState {
   reasoning: Record<string, string>;
   /** `data-*` events: key `type`, or `type/id` when the event names an id. */
   data: Record<string, unknown>;
-  logs: { count: number; tail: LogLine[] };
+  logs: LogsState;
   errors: BuildErrorEntry[];
   counts: { events: number; byType: Record<string, number>; malformed: number };
 }
@@ -94,7 +124,7 @@ export function initialBuildState(): BuildState {
     texts: dict(),
     reasoning: dict(),
     data: dict(),
-    logs: { count: 0, tail: [] },
+    logs: { count: 0, tail: [], firstStderr: null, sections: [] },
     errors: [],
     counts: { events: 0, byType: dict(), malformed: 0 },
   };
@@ -231,7 +261,6 @@ function parseDataPart(type: string): Parser {
 }
 
 const FINISH_STATUSES: ReadonlySet<unknown> = new Set<BuildStatus>(['succeeded', 'failed', 'canceled']);
-const LOG_STREAMS: ReadonlySet<unknown> = new Set<LogStream>(['stdout', 'stderr']);
 
 // A Map, not an object literal: a type named "constructor" or "__proto__" must not find
 // anything on Object.prototype.
@@ -242,8 +271,9 @@ const PARSERS: ReadonlyMap<string, Parser> = new Map<string, Parser>([
   })],
   ['start-step', parseNothing((d) => {
     d.state.steps += 1;
+    d.startStep(String(d.state.steps));
   })],
-  ['finish-step', parseNothing(() => {})],
+  ['finish-step', parseNothing((d) => d.finishStep())],
   ['text-start', parseTextPart('texts')],
   ['text-delta', parseTextPart('texts')],
   ['text-end', parseTextPart('texts')],
@@ -277,12 +307,9 @@ const PARSERS: ReadonlyMap<string, Parser> = new Map<string, Parser>([
   ['tool-input-error', parseToolPart(parseToolError)],
   ['tool-output-error', parseToolPart(parseToolError)],
   ['log', (data) => {
-    const r = record(data);
-    if (r === undefined) return undefined;
-    const stream = own(r, 'stream');
-    const line = str(r, 'line');
-    if (!LOG_STREAMS.has(stream) || line === undefined) return undefined;
-    return (d, seq) => d.pushLog({ seq, stream: stream as LogStream, line });
+    const line = logLineOf(data);
+    if (line === undefined) return undefined;
+    return (d, seq) => d.pushLog({ seq, stream: line.stream, line: line.line }, line.toolCallId);
   }],
   ['status', (data) => {
     const r = record(data);
@@ -299,7 +326,7 @@ const PARSERS: ReadonlyMap<string, Parser> = new Map<string, Parser>([
     const r = record(data);
     const errorText = r === undefined ? undefined : str(r, 'errorText');
     if (errorText === undefined) return undefined;
-    return (d, seq) => d.pushError({ seq, errorText });
+    return (d, seq) => d.pushError({ seq, errorText, line: d.state.logs.count });
   }],
   ['finish', (data) => {
     const r = optionalRecord(data);
