@@ -30,7 +30,7 @@ export function mountBuildPage(root: HTMLElement, buildId: string, ctx: PageCont
   const text = new TextSection('Assistant', 'text');
   const reasoning = new TextSection('Reasoning', 'reasoning');
   const tools = new ToolTimeline();
-  const log = new LogPanel();
+  const log = new LogPanel({ origin: ctx.origin, token: ctx.token, buildId });
   const counts = new CountsSection();
   const data = new DataSection();
   const notice = h('div', { class: 'notice-slot' });
@@ -50,7 +50,8 @@ export function mountBuildPage(root: HTMLElement, buildId: string, ctx: PageCont
       notice,
       summary.el,
       errors.el,
-      h('div', { class: 'columns' }, h('div', { class: 'col-main' }, text.el, reasoning.el, tools.el), h('div', { class: 'col-side' }, log.el, counts.el, data.el)),
+      log.el,
+      h('div', { class: 'columns' }, h('div', { class: 'col-main' }, text.el, reasoning.el, tools.el), h('div', { class: 'col-side' }, counts.el, data.el)),
     ),
   );
   document.title = `${buildId} · runlog`;
@@ -67,7 +68,7 @@ export function mountBuildPage(root: HTMLElement, buildId: string, ctx: PageCont
     text.render(state.texts);
     reasoning.render(state.reasoning);
     tools.render(state.tools);
-    log.render(state.logs);
+    log.render(state);
     counts.render(state.counts);
     data.render(state.data);
     if (watch) summary.renderStats(watch.stats);
@@ -92,6 +93,7 @@ export function mountBuildPage(root: HTMLElement, buildId: string, ctx: PageCont
     token: ctx.token,
     onStatus,
     onBuild: (build) => summary.renderBuild(build),
+    onEvent: (event) => log.onEvent(event),
     onState: (state, seq) => {
       latest = { state, seq };
       frame ??= requestAnimationFrame(render);
@@ -108,6 +110,7 @@ export function mountBuildPage(root: HTMLElement, buildId: string, ctx: PageCont
       clearInterval(ticker);
       if (frame !== undefined) cancelAnimationFrame(frame);
       watch?.close();
+      log.close();
     },
   };
 }
