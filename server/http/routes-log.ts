@@ -78,21 +78,23 @@ function rawLogStream(store: LogStore, build: Parameters<LogStore['readLogLines'
           controller.close();
           return;
         }
-        const lines = await store.readLogLines(build, after, LogLineLimits.maxLines, LogLineLimits.downloadStepBytes);
+        const lines = await store.readLogLineData(build, after, LogLineLimits.maxLines, LogLineLimits.downloadStepBytes);
         if (lines.length === 0) {
           controller.close(); // the build was deleted while downloading
           return;
         }
-        let text = '';
-        for (const { n, event } of lines) {
-          const line = logLineOf(JSON.parse(event.data) as unknown)?.line ?? '';
-          text += (strip ? stripAnsi(line) : line) + '\n';
+        const parts: string[] = [];
+        for (const { n, data } of lines) {
+          const line = logLineOf(JSON.parse(data) as unknown)?.line ?? '';
+          parts.push(strip ? stripAnsi(line) : line);
           after = n;
         }
-        controller.enqueue(encoder.encode(text));
+        parts.push('');
+        controller.enqueue(encoder.encode(parts.join('\n')));
       },
     },
-    // Pulled only when the socket has taken the previous page: backpressure, not buffering.
-    { highWaterMark: 0 },
+    // One page read ahead while the socket takes the last: the database and the network work at
+    // once, and memory stays at two pages whatever the log's size.
+    { highWaterMark: 1 },
   );
 }

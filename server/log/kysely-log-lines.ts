@@ -65,21 +65,72 @@ export async function catchUpLineIndex(db: Kysely<DatabaseSchema>, buildId: stri
 
 /** Lines `after < n ≤ upTo`, ascending, at most `limit`, cut after the line that passes `maxBytes` of data. */
 export async function readLines(db: Kysely<DatabaseSchema>, buildId: string, after: number, upTo: number, limit: number, maxBytes: number): Promise<StoredLine[]> {
+  const index = await pageIndex(db, buildId, after, upTo, limit, maxBytes);
+  if (index.length === 0) return [];
+  const events = await db
+    .selectFrom('events')
+    .select(['seq', 'type', 'data', 'time', 'received_at'])
+    .where('build_id', '=', buildId)
+    .where('seq', '>=', index[0]!.seq)
+    .where('seq', '<=', index.at(-1)!.seq)
+    .where('type', '=', 'log')
+    .orderBy('seq')
+    .execute();
+  return joinBySeq(index, events, (row, e) => ({ n: row.n, event: { seq: Number(e.seq), type: e.type, data: e.data, time: e.time, receivedAt: new Date(e.received_at) } }));
+}
+
+/** The `data` of lines `after < n ≤ upTo` (as readLines cuts them), for the raw download: no more columns than it writes. */
+export async function readLineData(db: Kysely<DatabaseSchema>, buildId: string, after: number, upTo: number, limit: number, maxBytes: number): Promise<Array<{ n: number; data: string }>> {
+  const index = await pageIndex(db, buildId, after, upTo, limit, maxBytes);
+  if (index.length === 0) return [];
+  const events = await db
+    .selectFrom('events')
+    .select(['seq', 'data'])
+    .where('build_id', '=', buildId)
+    .where('seq', '>=', index[0]!.seq)
+    .where('seq', '<=', index.at(-1)!.seq)
+    .where('type', '=', 'log')
+    .orderBy('seq')
+    .execute();
+  return joinBySeq(index, events, (row, e) => ({ n: row.n, data: e.data }));
+}
+
+/** Index rows `after < n ≤ upTo`, at most `limit`, cut after the row that passes `maxBytes`: read before any data is. */
+async function pageIndex(db: Kysely<DatabaseSchema>, buildId: string, after: number, upTo: number, limit: number, maxBytes: number): Promise<Array<{ n: number; seq: number }>> {
   if (upTo <= after || limit <= 0) return [];
-  // The size cut runs over the first `limit` index rows only, before any data is read.
-  const { rows } = await sql<{ n: number; seq: number; type: string; data: string; time: string | null; received_at: Date }>`
-    WITH head AS (
-      SELECT n, seq, bytes FROM log_lines
-      WHERE build_id = ${buildId} AND n > ${after} AND n <= ${upTo}
-      ORDER BY n LIMIT ${limit}
-    ), page AS (
-      SELECT n, seq, sum(bytes) OVER (ORDER BY n) - bytes AS before FROM head
-    )
-    SELECT page.n, e.seq, e.type, e.data, e.time, e.received_at
-    FROM page JOIN events e ON e.build_id = ${buildId} AND e.seq = page.seq
-    WHERE page.before < ${maxBytes}
-    ORDER BY page.n`.execute(db);
-  return rows.map((r) => ({ n: Number(r.n), event: { seq: Number(r.seq), type: r.type, data: r.data, time: r.time, receivedAt: new Date(r.received_at) } }));
+  const rows = await db
+    .selectFrom('log_lines')
+    .select(['n', 'seq', 'bytes'])
+    .where('build_id', '=', buildId)
+    .where('n', '>', after)
+    .where('n', '<=', upTo)
+    .orderBy('n')
+    .limit(limit)
+    .execute();
+  const page: Array<{ n: number; seq: number }> = [];
+  let bytes = 0;
+  for (const row of rows) {
+    if (bytes >= maxBytes) break;
+    page.push({ n: Number(row.n), seq: Number(row.seq) });
+    bytes += row.bytes;
+  }
+  return page;
+}
+
+/**
+ * Lines are in seq order, so their events come from one range scan rather than a lookup per
+ * line; a `log` event in the range that is no line (malformed) is skipped by the join.
+ */
+function joinBySeq<R extends { seq: number }, E extends { seq: number }, T>(index: readonly R[], events: readonly E[], make: (row: R, event: E) => T): T[] {
+  const out: T[] = [];
+  let k = 0;
+  for (const row of index) {
+    while (k < events.length && Number(events[k]!.seq) < row.seq) k++;
+    const event = events[k];
+    if (event === undefined || Number(event.seq) !== row.seq) break; // deleted meanwhile
+    out.push(make(row, event));
+  }
+  return out;
 }
 
 export interface SearchResult {

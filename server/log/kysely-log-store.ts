@@ -5,7 +5,7 @@ import { ProblemError, buildNotFound } from '../errors.js';
 import { encodeHubMessage, type HubAddress } from './hub-message.js';
 import { applyBatch, type BuildWriteState, type StoredEvent } from './append-plan.js';
 import type { BuildAdvance, BuildRecord, CommitOutcome, CreateBuildInput, LogStore, PendingAppend } from './log-store.js';
-import { catchUpLineIndex, insertLineRows, readLines, searchLines, type LineIndexState, type SearchResult, type StoredLine } from './kysely-log-lines.js';
+import { catchUpLineIndex, insertLineRows, readLineData, readLines, searchLines, type LineIndexState, type SearchResult, type StoredLine } from './kysely-log-lines.js';
 import { numberLines, type LineRow } from './log-lines.js';
 
 
@@ -70,6 +70,10 @@ export class KyselyLogStore implements LogStore {
 
   async readLogLines(build: BuildRecord, after: number, limit: number, maxBytes: number): Promise<StoredLine[]> {
     return readLines(this.#db, build.buildId, after, build.logLines.count, limit, maxBytes);
+  }
+
+  async readLogLineData(build: BuildRecord, after: number, limit: number, maxBytes: number): Promise<Array<{ n: number; data: string }>> {
+    return readLineData(this.#db, build.buildId, after, build.logLines.count, limit, maxBytes);
   }
 
   async searchLogLines(build: BuildRecord, query: string, after: number, limit: number): Promise<SearchResult> {

@@ -62,6 +62,8 @@ export interface LogStore {
   indexLogLines(buildId: string): Promise<void>;
   /** Lines `after < n ≤ build.logLines.count`, at most `limit`, cut after `maxBytes` of data. */
   readLogLines(build: BuildRecord, after: number, limit: number, maxBytes: number): Promise<StoredLine[]>;
+  /** Like readLogLines, the numbers and data only: what the raw download writes. */
+  readLogLineData(build: BuildRecord, after: number, limit: number, maxBytes: number): Promise<Array<{ n: number; data: string }>>;
   /** Lines among `1..build.logLines.count` whose shown text contains `query`, ignoring case. */
   searchLogLines(build: BuildRecord, query: string, after: number, limit: number): Promise<SearchResult>;
 }

@@ -52,6 +52,8 @@ export class LogPanel {
   #opened = false;
   #awaitingReady = false;
   #showTime = false;
+  /** Lines the rows were last built for: growth since then is what follow mode scrolls to. */
+  #shownCount = 0;
   readonly #onDocumentKey = (event: KeyboardEvent) => this.#documentKey(event);
   readonly #onHashChange = () => this.#applyHash();
 
@@ -120,12 +122,14 @@ export class LogPanel {
     this.#state = state;
     const logs = state.logs;
     this.#liveCount ??= logs.count;
-    const before = this.#lines.total;
+    const before = this.#shownCount;
+    this.#shownCount = logs.count;
     this.#lines.setTotal(logs.count);
     this.#rebuildIfChanged();
     setText(this.#note, logs.count === 0 ? 'no output yet' : `${formatCount(logs.count)} line${logs.count === 1 ? '' : 's'}`);
     setAttr(this.el, 'data-lines', logs.count);
-    this.el.style.setProperty('--ln-digits', String(Math.max(3, String(logs.count).length)));
+    const digits = String(Math.max(3, String(logs.count).length));
+    if (this.el.style.getPropertyValue('--ln-digits') !== digits) this.el.style.setProperty('--ln-digits', digits);
     this.#jumpError.hidden = this.#errorTarget() === undefined;
     if (!this.#opened) {
       this.#opened = true;
