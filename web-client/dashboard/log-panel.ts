@@ -39,6 +39,8 @@ export class LogPanel {
   readonly #timeToggle: HTMLButtonElement;
   readonly #selectionTools: HTMLElement;
   readonly #feedback: HTMLElement;
+  /** Which step and tool run the top of the viewport is in: the context a jump lands without. */
+  readonly #context: HTMLElement;
   #state: BuildState | undefined;
   /** Lines numbered from the stream (after the snapshot), PROTOCOL §Log lines. */
   #liveCount: number | undefined;
@@ -87,6 +89,7 @@ export class LogPanel {
     this.#jumpError.hidden = true;
     this.#timeToggle = h('button', { class: 'btn', attrs: { type: 'button', 'aria-pressed': 'false', title: 'Show each line’s time and the time since the build started' }, on: { click: () => this.#toggleTime() } }, 'Time');
     this.#feedback = h('span', { class: 'muted log-feedback', attrs: { 'aria-live': 'polite' } });
+    this.#context = h('div', { class: 'log-context', attrs: { 'data-testid': 'log-context' } });
     this.#selectionTools = h(
       'span',
       { class: 'selection-tools' },
@@ -101,7 +104,7 @@ export class LogPanel {
       { class: 'panel log-panel', attrs: { 'aria-labelledby': 'log-title' } },
       h('div', { class: 'panel-head' }, h('h2', { attrs: { id: 'log-title' } }, 'Output'), this.#note, h('span', { class: 'head-links' }, raw, download)),
       h('div', { class: 'log-toolbar' }, this.#search.el, h('span', { class: 'log-actions' }, this.#jumpError, this.#timeToggle, this.#selectionTools, this.#feedback)),
-      h('div', { class: 'log-wrap' }, this.#scroller, this.#newLines),
+      h('div', { class: 'log-wrap' }, this.#context, this.#scroller, this.#newLines),
     );
     document.addEventListener('keydown', this.#onDocumentKey);
     window.addEventListener('hashchange', this.#onHashChange);
@@ -143,6 +146,7 @@ export class LogPanel {
       }
     }
     this.#view.update();
+    this.#showContext();
   }
 
   close(): void {
@@ -274,9 +278,34 @@ export class LogPanel {
     this.#view.invalidate();
   }
 
+  #showContext(): void {
+    const state = this.#state;
+    if (state === undefined) return;
+    const top = this.#rows.lineAtOrAfter(this.#view.visibleRange().first);
+    const parts: string[] = [];
+    let failed = false;
+    if (top !== undefined) {
+      for (const s of state.logs.sections) {
+        if (s.from > top) break;
+        if (top > s.to) continue;
+        if (s.kind === 'step') parts.push(`Step ${s.id}`);
+        else {
+          const tool = state.tools.find((t) => t.toolCallId === s.id);
+          parts.push(`${tool?.toolName || 'tool'} ${s.id}`);
+          failed ||= tool?.state === 'error';
+        }
+      }
+    }
+    const text = parts.length > 0 ? `${parts.join(' › ')}${failed ? ' · failed' : ''}` : '';
+    setText(this.#context, text);
+    this.#context.hidden = text === '';
+    this.#context.classList.toggle('failed', failed);
+  }
+
   // ── following ─────────────────────────────────────────────────────────────────────────
 
   #onScroll(): void {
+    this.#showContext();
     const atEnd = this.#view.atEnd;
     if (atEnd === this.#follow) return;
     this.#follow = atEnd;
