@@ -190,6 +190,7 @@ export class LogPanel {
 
   /** Loads the lines rows `first..last` show, with a margin. */
   #want(first: number, last: number): void {
+    if (!this.#opened) return; // the rows at the top before the page is placed: not what it will show
     let lo = Infinity;
     let hi = 0;
     for (let i = first; i <= last; i++) {
@@ -224,22 +225,28 @@ export class LogPanel {
 
   #open(): void {
     this.#awaitingReady = true;
-    const state = this.#state!;
-    const failed = state.status === 'failed' || state.tools.some((t) => t.state === 'error');
-    const errorTarget = this.#errorTarget();
+    // A failed build opens at its first error of any kind; a build that has not failed but has
+    // a failed tool opens at that tool's first error; anything else at its end.
+    const failed = this.#state!.status === 'failed';
+    const target = failed ? this.#errorTarget() : this.#errorTarget(true);
     if (parseLineHash(window.location.hash)) this.#applyHash();
-    else if (failed && errorTarget !== undefined) this.#jumpToError();
+    else if (target !== undefined) this.#jumpTo(target);
     else this.#view.scrollToEnd();
+    const rendered = this.#view.rendered;
+    this.#want(rendered.first, rendered.last);
     this.#checkReady();
   }
 
-  /** The earliest error: the first stderr line, the first `error` event, or a failed tool's first stderr line. */
-  #errorTarget(): Target | undefined {
+  /**
+   * The earliest error: the first stderr line, the first `error` event, or a failed tool's
+   * first stderr line (its last line when it has none); `toolsOnly`, the failed tools' alone.
+   */
+  #errorTarget(toolsOnly = false): Target | undefined {
     const state = this.#state;
     if (state === undefined) return undefined;
     const candidates: Array<{ at: number; target: Target }> = [];
-    if (state.logs.firstStderr !== null) candidates.push({ at: state.logs.firstStderr, target: { kind: 'line', n: state.logs.firstStderr } });
-    if (state.errors.length > 0) candidates.push({ at: state.errors[0]!.line + 0.5, target: { kind: 'error', index: 0 } });
+    if (state.logs.firstStderr !== null && !toolsOnly) candidates.push({ at: state.logs.firstStderr, target: { kind: 'line', n: state.logs.firstStderr } });
+    if (state.errors.length > 0 && !toolsOnly) candidates.push({ at: state.errors[0]!.line + 0.5, target: { kind: 'error', index: 0 } });
     const failedTools = new Set(state.tools.filter((t) => t.state === 'error').map((t) => t.toolCallId));
     for (const s of state.logs.sections) {
       if (s.kind !== 'tool' || !failedTools.has(s.id) || s.to < s.from) continue;
@@ -252,7 +259,10 @@ export class LogPanel {
 
   #jumpToError(): void {
     const target = this.#errorTarget();
-    if (target === undefined) return;
+    if (target !== undefined) this.#jumpTo(target);
+  }
+
+  #jumpTo(target: Target): void {
     this.#target = target;
     this.#follow = false;
     if (target.kind === 'line') this.#goToLine(target.n, 'center');
