@@ -8,7 +8,7 @@ import { LogLineLimits } from '../../protocol/limits.js';
 import { logLineOf } from '../../protocol/log-line.js';
 import { assertGeneration, authorize } from '../auth/permissions.js';
 import { toEventRecord } from '../log/event-json.js';
-import type { LogStore } from '../log/log-store.js';
+import type { BuildRecord, LogStore } from '../log/log-store.js';
 import type { AppContext, AppDeps, AppEnv } from './app-env.js';
 import { afterParam, buildIdParam, integerParam, invalidParameter, stringParam } from './request-input.js';
 
@@ -68,7 +68,7 @@ export function registerLogRoutes(app: Hono<AppEnv>, deps: AppDeps): void {
 }
 
 /** Every line `1..total` as text, one a line, read one size-bounded page per pull. */
-function rawLogStream(store: LogStore, build: Parameters<LogStore['readLogLines']>[0], strip: boolean): ReadableStream<Uint8Array> {
+function rawLogStream(store: LogStore, build: BuildRecord, strip: boolean): ReadableStream<Uint8Array> {
   const encoder = new TextEncoder();
   let after = 0;
   return new ReadableStream<Uint8Array>(
