@@ -306,9 +306,9 @@ export class LogPanel {
         }
       }
     }
-    const text = parts.length > 0 ? `${parts.join(' › ')}${failed ? ' · failed' : ''}` : '';
+    // Always there, blank outside any section: the log does not jump as sections scroll by.
+    const text = parts.length > 0 ? `${parts.join(' › ')}${failed ? ' · failed' : ''}` : '\u00a0';
     setText(this.#context, text);
-    this.#context.hidden = text === '';
     this.#context.classList.toggle('failed', failed);
   }
 
