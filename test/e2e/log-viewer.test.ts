@@ -5,6 +5,7 @@
 // printed, never asserted.
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { LimitDefaults } from '../../protocol/limits.js';
 import { PGLITE, POSTGRES } from '../support/backends.js';
 import { BROWSER_UNAVAILABLE, WIDTHS, launchBrowser, openPage, screenshot } from '../support/browser.js';
 import { MARKED_LINES, MARKER_7, MARKER_LATE, appendFast, bigBuildEvents, bigLogLine } from '../support/log-build.js';
@@ -34,7 +35,7 @@ describe.skipIf(BROWSER_UNAVAILABLE !== undefined)('the whole build log in Chrom
     // PostgreSQL when there is one (always in CI): it stores the 200 000 lines faster than the
     // in-process PGlite. Larger limits than the defaults so that a 1 MB line can be stored (Bad input).
     const backend = POSTGRES.unavailable === undefined ? POSTGRES : PGLITE;
-    server = await startTestServer(backend, { limits: { maxEventDataBytes: 2 * 1024 * 1024, maxBodyBytes: 4 * 1024 * 1024 } as never });
+    server = await startTestServer(backend, { limits: { ...LimitDefaults, maxEventDataBytes: 2 * 1024 * 1024, maxBodyBytes: 4 * 1024 * 1024 } });
     browser = await launchBrowser();
     big = await server.createBuild('big-log', { name: '200 000 lines' });
     const started = performance.now();
