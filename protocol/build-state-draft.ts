@@ -1,9 +1,12 @@
 // Copy-on-write working copy of a BuildState for one reduceEvents call (internal to
 // build-state.ts; not part of the protocol's public API).
-import type { BuildErrorEntry, BuildState, FileEntry, LogLine, PendingApproval, SourceEntry, Tool } from './build-state.js';
+import type { BuildErrorEntry, BuildState, FileEntry, LogLine, LogSection, PendingApproval, SourceEntry, Tool } from './build-state.js';
 
 /** Lines kept in `logs.tail`. */
 export const LOG_TAIL_LINES = 500;
+
+/** The last step section's index per sections array: derivable, so kept outside the state. */
+const STEP_INDEX = new WeakMap<readonly LogSection[], number>();
 
 /** Tool lookups per reduceEvents call answered by a linear scan before an index is built. */
 const TOOL_SCAN_LOOKUPS = 8;
@@ -36,6 +39,11 @@ export class Draft {
   #ownApprovals = false;
   #ownSources = false;
   #ownFiles = false;
+  #ownSections = false;
+  /** Section objects created or copied by this call, safe to update in place. */
+  readonly #ownSectionObjects = new Set<LogSection>();
+  /** See #openStepIndex; undefined until looked up. */
+  #stepIndex: number | undefined;
   /** Tool objects created by this call, safe to update in place. */
   readonly #ownToolObjects = new Set<Tool>();
   /** toolCallId → index in tools; built only once this call has looked up many tools. */
@@ -85,7 +93,29 @@ export class Draft {
     return this.#s.data;
   }
 
-  pushLog(line: LogLine): void {
+  /** Line `count + 1`; `toolCallId` ties it to a tool call's run of lines (PROTOCOL §Log lines). */
+  pushLog(line: LogLine, toolCallId: string | null = null): void {
+    const logs = this.#s.logs;
+    const n = logs.count + 1;
+    if (line.stream === 'stderr') logs.firstStderr ??= n;
+    const last = logs.sections.at(-1);
+    if (toolCallId === null) {
+      if (last?.kind === 'tool' && last.open) this.#lastSection().open = false;
+    } else if (last?.kind === 'tool' && last.open && last.id === toolCallId) {
+      // the run goes on: the loop below extends it
+    } else {
+      if (last?.kind === 'tool' && last.open) this.#lastSection().open = false;
+      this.#pushSection({ kind: 'tool', id: toolCallId, from: n, to: n - 1, open: true, firstStderr: null });
+    }
+    // The line belongs to every open section: the tool run (last) and the step around it.
+    for (const i of [this.#openStepIndex(), logs.sections.length - 1]) {
+      const section = logs.sections[i];
+      if (section === undefined || !section.open || (i !== logs.sections.length - 1 && section.kind !== 'step')) continue;
+      if (section.to === n) continue; // the step is also the last section
+      const own = this.#ownSection(i);
+      own.to = n;
+      if (line.stream === 'stderr') own.firstStderr ??= n;
+    }
     if (!this.#ownTail) {
       this.#s.logs.tail = this.#s.logs.tail.slice(-LOG_TAIL_LINES);
       this.#ownTail = true;
@@ -94,7 +124,72 @@ export class Draft {
     tail.push(line);
     // Trim in amortised O(1): let the tail grow to twice the limit, then cut; finish() trims the rest.
     if (tail.length >= 2 * LOG_TAIL_LINES) tail.splice(0, tail.length - LOG_TAIL_LINES);
-    this.#s.logs.count += 1;
+    logs.count = n;
+  }
+
+  /** `start-step`: closes whatever is open and opens step `id` at the next line. */
+  startStep(id: string): void {
+    this.finishStep();
+    const n = this.#s.logs.count + 1;
+    this.#pushSection({ kind: 'step', id, from: n, to: n - 1, open: true, firstStderr: null });
+    this.#stepIndex = this.#s.logs.sections.length - 1;
+  }
+
+  /** `finish-step`: closes the open tool run and step; a step without lines leaves no section. */
+  finishStep(): void {
+    const sections = this.#s.logs.sections;
+    for (const i of [this.#openStepIndex(), sections.length - 1]) {
+      if (sections[i]?.open) this.#ownSection(i).open = false;
+    }
+    const last = sections.at(-1);
+    if (last?.kind === 'step' && last.to < last.from) {
+      this.#sections().pop();
+      this.#stepIndex = undefined;
+    }
+  }
+
+  /**
+   * The index of the last step section (-1: none). Only it can be open, and only tool runs
+   * follow it; remembered per sections array so that live folds, one event a call, do not scan.
+   */
+  #openStepIndex(): number {
+    if (this.#stepIndex === undefined) {
+      const sections = this.#s.logs.sections;
+      this.#stepIndex = STEP_INDEX.get(sections) ?? -1;
+      if (!STEP_INDEX.has(sections)) for (let i = sections.length - 1; i >= 0; i--) if (sections[i]!.kind === 'step') {
+        this.#stepIndex = i;
+        break;
+      }
+    }
+    return this.#stepIndex;
+  }
+
+  #sections(): LogSection[] {
+    if (!this.#ownSections) {
+      this.#s.logs.sections = this.#s.logs.sections.slice();
+      this.#ownSections = true;
+    }
+    return this.#s.logs.sections;
+  }
+
+  #pushSection(section: LogSection): void {
+    this.#sections().push(section);
+    this.#ownSectionObjects.add(section);
+  }
+
+  #ownSection(i: number): LogSection {
+    const sections = this.#sections();
+    let section = sections[i]!;
+    if (!this.#ownSectionObjects.has(section)) {
+      section = { ...section };
+      sections[i] = section;
+      this.#ownSectionObjects.add(section);
+    }
+    return section;
+  }
+
+  #lastSection(): LogSection {
+    return this.#ownSection(this.#s.logs.sections.length - 1);
   }
 
   pushError(entry: BuildErrorEntry): void {
@@ -189,6 +284,7 @@ export class Draft {
   }
 
   finish(): BuildState {
+    if (this.#stepIndex !== undefined) STEP_INDEX.set(this.#s.logs.sections, this.#stepIndex);
     const tail = this.#s.logs.tail;
     if (tail.length > LOG_TAIL_LINES) tail.splice(0, tail.length - LOG_TAIL_LINES);
     return this.#s;

@@ -23,7 +23,7 @@ describe('reduceEvents: one event type at a time', () => {
   it('starts pending with nothing counted', () => {
     expect(initialBuildState()).toEqual({
       status: 'pending', phase: null, message: null, startedAt: null, finishedAt: null, steps: 0,
-      tools: [], approvals: [], sources: [], files: [], texts: {}, reasoning: {}, data: {}, logs: { count: 0, tail: [] }, errors: [],
+      tools: [], approvals: [], sources: [], files: [], texts: {}, reasoning: {}, data: {}, logs: { count: 0, tail: [], firstStderr: null, sections: [] }, errors: [],
       counts: { events: 0, byType: {}, malformed: 0 },
     });
   });
@@ -173,11 +173,57 @@ describe('reduceEvents: one event type at a time', () => {
     expect(fold(['status', { phase: 'build', message: 'compiling' }], ['status', { phase: 'test' }])).toMatchObject({ phase: 'test', message: null });
   });
 
-  it('error: appends {seq, errorText}', () => {
-    expect(fold(['start'], ['error', { errorText: 'rate limited' }], ['error', { errorText: 'again' }]).errors).toEqual([
-      { seq: 2, errorText: 'rate limited' },
-      { seq: 3, errorText: 'again' },
+  it('error: appends {seq, errorText, line}, line being the log lines before it', () => {
+    expect(fold(['start'], ['error', { errorText: 'rate limited' }], ['log', { stream: 'stdout', line: 'x' }], ['error', { errorText: 'again' }]).errors).toEqual([
+      { seq: 2, errorText: 'rate limited', line: 0 },
+      { seq: 4, errorText: 'again', line: 1 },
     ]);
+  });
+
+  it('log: numbers lines from 1, remembers the first stderr line, and skips malformed lines', () => {
+    const s = fold(
+      ['log', { stream: 'stdout', line: 'one' }],
+      ['log', { stream: 'stdout', line: 7 }],
+      ['log', { stream: 'stdout', line: 'x', toolCallId: 5 }],
+      ['log', { stream: 'stderr', line: 'two' }],
+      ['log', { stream: 'stderr', line: 'three' }],
+    );
+    expect(s.logs).toMatchObject({ count: 3, firstStderr: 2, sections: [] });
+    expect(s.counts.malformed).toBe(2);
+  });
+
+  it('start-step/finish-step: a step section spans its lines; a step without lines leaves none', () => {
+    const line = (text: string, stream = 'stdout', toolCallId?: string): Spec => ['log', { stream, line: text, ...(toolCallId ? { toolCallId } : {}) }];
+    const s = fold(
+      line('before'),
+      ['start-step'],
+      line('a'),
+      line('b', 'stdout', 'call-1'),
+      line('c', 'stderr', 'call-1'),
+      line('d'),
+      line('e', 'stdout', 'call-1'),
+      ['finish-step'],
+      ['start-step'],
+      ['finish-step'],
+      ['start-step'],
+      line('f', 'stdout', 'call-2'),
+    );
+    expect(s.steps).toBe(3);
+    expect(s.logs.sections).toEqual([
+      { kind: 'step', id: '1', from: 2, to: 6, open: false, firstStderr: 4 },
+      { kind: 'tool', id: 'call-1', from: 3, to: 4, open: false, firstStderr: 4 },
+      { kind: 'tool', id: 'call-1', from: 6, to: 6, open: false, firstStderr: null },
+      { kind: 'step', id: '3', from: 7, to: 7, open: true, firstStderr: null },
+      { kind: 'tool', id: 'call-2', from: 7, to: 7, open: true, firstStderr: null },
+    ]);
+  });
+
+  it('tool runs without steps: each run of lines tied to one call is a section', () => {
+    const specs: Spec[] = [];
+    for (let i = 0; i < 30; i++) specs.push(['log', { stream: 'stdout', line: `l${i}`, toolCallId: `c${i % 3}` }]);
+    const s = fold(...specs);
+    expect(s.logs.sections).toHaveLength(30);
+    expect(s.logs.sections.filter((x) => x.open)).toEqual([{ kind: 'tool', id: 'c2', from: 30, to: 30, open: true, firstStderr: null }]);
   });
 
   it('finish: status from data (default succeeded) and finishedAt', () => {
@@ -309,8 +355,13 @@ describe('reduceEvents: an agent build', () => {
       texts: { m1: 'One test still fails.' },
       reasoning: { r1: 'Tests first, then build.' },
       data: { 'data-progress': { done: 3, total: 4 }, 'data-artifact/report': { url: '/r.html' } },
-      logs: { count: 2, tail: [{ seq: 12, stream: 'stdout', line: '> vitest run' }, { seq: 13, stream: 'stderr', line: 'FAIL protocol/x.test.ts' }] },
-      errors: [{ seq: 20, errorText: 'edit failed' }],
+      logs: {
+        count: 2,
+        tail: [{ seq: 12, stream: 'stdout', line: '> vitest run' }, { seq: 13, stream: 'stderr', line: 'FAIL protocol/x.test.ts' }],
+        firstStderr: 2,
+        sections: [{ kind: 'step', id: '1', from: 1, to: 2, open: false, firstStderr: 2 }],
+      },
+      errors: [{ seq: 20, errorText: 'edit failed', line: 2 }],
       counts: {
         events: 29,
         malformed: 0,

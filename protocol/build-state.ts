@@ -14,6 +14,7 @@
 // "__proto__" or "constructor" are ordinary keys; read them with Object.hasOwn.
 import { AGENT_PARSERS, AGENT_EVENT_TYPES } from './build-state-agent.js';
 import { Draft, dict, type Dict, type Effect, type Parser } from './build-state-draft.js';
+import { logLineOf } from './log-line.js';
 
 export { LOG_TAIL_LINES } from './build-state-draft.js';
 
@@ -87,6 +88,35 @@ export interface LogLine {
 export interface BuildErrorEntry {
   seq: number;
   errorText: string;
+  /** `log` lines before this error: it sits after line `line` (0: before any). */
+  line: number;
+}
+
+/**
+ * A stretch of the log's lines (PROTOCOL §Log lines): a step (`start-step` … `finish-step`,
+ * `id` its number from 1) or a run of consecutive lines tied to one tool call (`id` the
+ * toolCallId). Lines `from..to`; `to < from` while an open step has none yet.
+ */
+export interface LogSection {
+  kind: 'step' | 'tool';
+  id: string;
+  from: number;
+  to: number;
+  /** Still taking lines: the step has not finished, the tool's run not been interrupted. */
+  open: boolean;
+  /** The first stderr line inside, or null. */
+  firstStderr: number | null;
+}
+
+export interface LogsState {
+  /** Lines so far: the number of the last one (lines count from 1). */
+  count: number;
+  /** The last 500 lines. */
+  tail: LogLine[];
+  /** The number of the first stderr line, or null. */
+  firstStderr: number | null;
+  /** Steps and tool runs that hold lines, in the order they start; a tool run lies inside the step around it. */
+  sections: LogSection[];
 }
 
 export interface BuildState {
@@ -108,7 +138,7 @@ export interface BuildState {
   reasoning: Record<string, string>;
   /** `data-*` events: key `type`, or `type/id` when the event names an id. */
   data: Record<string, unknown>;
-  logs: { count: number; tail: LogLine[] };
+  logs: LogsState;
   errors: BuildErrorEntry[];
   counts: { events: number; byType: Record<string, number>; malformed: number };
 }
@@ -150,7 +180,7 @@ export function initialBuildState(): BuildState {
     texts: dict(),
     reasoning: dict(),
     data: dict(),
-    logs: { count: 0, tail: [] },
+    logs: { count: 0, tail: [], firstStderr: null, sections: [] },
     errors: [],
     counts: { events: 0, byType: dict(), malformed: 0 },
   };
@@ -305,7 +335,6 @@ function parseDataPart(type: string): Parser {
 }
 
 const FINISH_STATUSES: ReadonlySet<unknown> = new Set<BuildStatus>(['succeeded', 'failed', 'canceled']);
-const LOG_STREAMS: ReadonlySet<unknown> = new Set<LogStream>(['stdout', 'stderr']);
 
 // A Map, not an object literal: a type named "constructor" or "__proto__" must not find
 // anything on Object.prototype.
@@ -316,8 +345,9 @@ const PARSERS: ReadonlyMap<string, Parser> = new Map<string, Parser>([
   })],
   ['start-step', parseNothing((d) => {
     d.state.steps += 1;
+    d.startStep(String(d.state.steps));
   })],
-  ['finish-step', parseNothing(() => {})],
+  ['finish-step', parseNothing((d) => d.finishStep())],
   ['text-start', parseTextPart('texts', true)],
   ['text-delta', parseTextPart('texts', false)],
   ['text-end', parseTextPart('texts', false)],
@@ -352,12 +382,9 @@ const PARSERS: ReadonlyMap<string, Parser> = new Map<string, Parser>([
   ['tool-output-error', parseToolPart(false, parseToolError)],
   ...AGENT_PARSERS,
   ['log', (data) => {
-    const r = record(data);
-    if (r === undefined) return undefined;
-    const stream = own(r, 'stream');
-    const line = str(r, 'line');
-    if (!LOG_STREAMS.has(stream) || line === undefined) return undefined;
-    return (d, seq) => d.pushLog({ seq, stream: stream as LogStream, line });
+    const line = logLineOf(data);
+    if (line === undefined) return undefined;
+    return (d, seq) => d.pushLog({ seq, stream: line.stream, line: line.line }, line.toolCallId);
   }],
   ['status', (data) => {
     const r = record(data);
@@ -374,7 +401,7 @@ const PARSERS: ReadonlyMap<string, Parser> = new Map<string, Parser>([
     const r = record(data);
     const errorText = r === undefined ? undefined : str(r, 'errorText');
     if (errorText === undefined) return undefined;
-    return (d, seq) => d.pushError({ seq, errorText });
+    return (d, seq) => d.pushError({ seq, errorText, line: d.state.logs.count });
   }],
   ['finish', (data) => {
     const r = optionalRecord(data);

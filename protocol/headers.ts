@@ -17,6 +17,7 @@ export const ContentTypes = {
   problem: 'application/problem+json',
   eventStream: 'text/event-stream',
   yaml: 'application/yaml',
+  text: 'text/plain',
 } as const;
 
 export const QueryParams = {
@@ -26,6 +27,8 @@ export const QueryParams = {
   wait: 'wait',
   cursor: 'cursor',
   watch: 'watch',
+  q: 'q',
+  ansi: 'ansi',
 } as const;
 
 export const BEARER_PREFIX = 'Bearer ';

@@ -43,6 +43,23 @@ export const ReadDefaults = {
   listLimit: 50,
 } as const;
 
+/** PROTOCOL §Log lines: reads of the log by line number, search, and the raw download. */
+export const LogLineLimits = {
+  /** Lines per read when `limit` is absent. */
+  defaultLines: 500,
+  /** The most lines one read returns. */
+  maxLines: 10_000,
+  /** A page of lines stops after the line that passes this many bytes of event data. */
+  pageBytes: 4 * 1024 * 1024,
+  /** Matches per search answer when `limit` is absent, and at most. */
+  defaultMatches: 1000,
+  maxMatches: 10_000,
+  /** Characters of a search query. */
+  maxQueryChars: 256,
+  /** Bytes of event data the raw download reads per step: bounds its memory for any log size. */
+  downloadStepBytes: 1024 * 1024,
+} as const;
+
 /** SSE reconnect delay is drawn per connection from this range (PROTOCOL §SSE). */
 export const SSE_RETRY_MIN_MS = 1000;
 export const SSE_RETRY_MAX_MS = 3000;

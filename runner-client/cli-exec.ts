@@ -1,10 +1,11 @@
 // `runlog-runner exec -- CMD`: runs a command and writes its life to the build's log — `start`,
-// one `log` per output line in the order the lines were read, `finish` as the final event.
+// one `log` per output line in the order the lines were read (a `\r` rewrite stays inside its
+// line, see line-splitter.ts), `finish` as the final event.
 import { spawn } from 'node:child_process';
 import { constants } from 'node:os';
-import { createInterface, type Interface } from 'node:readline';
 import type { Readable, Writable } from 'node:stream';
 import { RunnerError } from './errors.js';
+import { LineSplitter } from './line-splitter.js';
 import type { Runner } from './runner.js';
 import { StatusLine } from './status-line.js';
 
@@ -19,8 +20,10 @@ export interface ExecIo {
 export const ExecDefaults = {
   /** Emits not yet durable before the command's output is paused: bounds memory, keeps the pipe flowing. */
   maxOutstandingEmits: 2_000,
-  /** A longer line goes out as several `log` events, each under the server's 256 KiB data limit. */
+  /** A longer line goes out as several `log` events… */
   maxLineChars: 64 * 1024,
+  /** …and so does one whose text takes more JSON than this: each event stays under the server's 256 KiB data limit. */
+  maxLineJsonBytes: 192 * 1024,
 } as const;
 
 export interface ExecResult {
@@ -68,12 +71,18 @@ export async function execCommand(runner: Runner, command: readonly string[], ec
 
   const lines = (input: Readable, stream: 'stdout' | 'stderr', target: Writable): Promise<void> => {
     streams.push(input);
-    const reader: Interface = createInterface({ input, crlfDelay: Number.POSITIVE_INFINITY });
-    reader.on('line', (line) => {
-      if (echo) status.writeAbove(target, `${line}\n`);
-      for (let i = 0; i === 0 || i < line.length; i += ExecDefaults.maxLineChars) emit('log', { stream, line: line.slice(i, i + ExecDefaults.maxLineChars) });
+    const splitter = new LineSplitter(ExecDefaults.maxLineChars, ExecDefaults.maxLineJsonBytes, (line) => emit('log', { stream, line }));
+    input.on('data', (chunk: Buffer) => {
+      // Echoed as read: a progress bar still moves on the terminal while its line is recorded whole.
+      if (echo) status.writeAbove(target, chunk);
+      splitter.write(chunk);
     });
-    return new Promise((resolve) => reader.once('close', () => resolve()));
+    return new Promise((resolve) =>
+      input.once('close', () => {
+        splitter.end();
+        resolve();
+      }),
+    );
   };
   const outputDone = Promise.all([lines(child.stdout, 'stdout', io.stdout), lines(child.stderr, 'stderr', io.stderr)]);
 

@@ -34,7 +34,7 @@ export class StatusLine {
   }
 
   /** Writes `text` to `target` without tearing the live line. */
-  writeAbove(target: Writable, text: string): void {
+  writeAbove(target: Writable, text: string | Uint8Array): void {
     if (this.#shown) this.#clear();
     target.write(text);
   }

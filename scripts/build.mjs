@@ -3,7 +3,7 @@
 //                               openapi.yaml and the SQL migrations, type declarations
 //   @runlog/runner (runner-client/)  dist/index.js, dist/cli.js, the self-contained
 //                               dist/runlog-runner.mjs (every dependency inside), declarations
-//   @runlog/web (web-client/)   dist/index.js, dist/react.js (browser ESM), declarations
+//   @runlog/web (web-client/)   dist/index.js, dist/react.js, dist/log.js (browser ESM), declarations
 // `protocol/` is compiled into each package that uses it. Plain Node ESM, so it runs before
 // anything is built.
 //
@@ -80,7 +80,7 @@ const PACKAGES = {
 
   async web() {
     await build({
-      entryPoints: { index: at('web-client', 'index.ts'), react: at('web-client', 'react.ts') },
+      entryPoints: { index: at('web-client', 'index.ts'), react: at('web-client', 'react.ts'), log: at('web-client', 'log.ts') },
       outdir: at('web-client', 'dist'),
       bundle: true,
       splitting: true,

@@ -10,6 +10,7 @@ import { onError, problemResponse } from './http/problem-response.js';
 import { registerBuildRoutes } from './http/routes-builds.js';
 import { registerEventRoutes } from './http/routes-events.js';
 import { registerMessageRoutes } from './http/routes-messages.js';
+import { registerLogRoutes } from './http/routes-log.js';
 import { registerDashboardRoutes } from './http/routes-dashboard.js';
 import { registerOpsRoutes } from './http/routes-ops.js';
 import { registerStreamRoutes } from './http/routes-stream.js';
@@ -23,6 +24,9 @@ const API_METHODS: Record<string, string[]> = {
   '/v1/builds/:buildId/stream': ['GET'],
   '/v1/builds/:buildId/state': ['GET'],
   '/v1/builds/:buildId/messages': ['GET'],
+  '/v1/builds/:buildId/log': ['GET'],
+  '/v1/builds/:buildId/log/lines': ['GET'],
+  '/v1/builds/:buildId/log/search': ['GET'],
 };
 
 export function createApp(deps: AppDeps, extraRoutes?: (app: Hono<AppEnv>) => void): Hono<AppEnv> {
@@ -53,6 +57,7 @@ export function createApp(deps: AppDeps, extraRoutes?: (app: Hono<AppEnv>) => vo
   registerBuildRoutes(app, deps);
   registerEventRoutes(app, deps);
   registerMessageRoutes(app, deps);
+  registerLogRoutes(app, deps);
   registerStreamRoutes(app, deps);
   registerOpsRoutes(app, deps);
   registerDashboardRoutes(app, deps);

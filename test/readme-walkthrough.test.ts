@@ -48,6 +48,11 @@ describe('README walkthrough', () => {
     const ids = [...stdout.matchAll(/^id: (\d+)$/gm)].map((m) => Number(m[1]));
     expect(ids).toEqual([1, 2, 3, 4, 5, 6, 5, 6]);
     expect([...stdout.matchAll(/^event: end$/gm)]).toHaveLength(2);
+    // The output as text, then lines 3 and 4 by number, then the two lines that say npm.
+    expect(stdout).toContain('npm install\nwarn: peer dep\nnpm run build\nbuilt\n');
+    const page = JSON.parse(lines.find((l) => l.startsWith('{"lines"'))!);
+    expect(page.lines.map((l: { n: number; data: { line: string } }) => [l.n, l.data.line])).toEqual([[3, 'npm run build'], [4, 'built']]);
+    expect(JSON.parse(lines.find((l) => l.startsWith('{"q"'))!)).toMatchObject({ count: 2, matches: [1, 3], total: 4 });
     const state = lines.find((l) => l.startsWith('{"seq":6,"state"'));
     expect(JSON.parse(state!).state).toMatchObject({ status: 'succeeded', logs: { count: 4 } });
     expect(stdout).toContain('"status":"complete"');

@@ -141,6 +141,30 @@ describe('runlog-runner CLI', () => {
     expect(info).toMatchObject({ status: 'complete', ack: 5023, final: 5023 });
   });
 
+  it('exec keeps a carriage-return rewrite as one line, ends lines at \\n or \\r\\n, and keeps escape sequences whole', async () => {
+    const build = await server.createBuild();
+    const script = join(root, 'progress.cjs');
+    // Written in small pieces, as a progress bar is: a frame, then \r, then the next frame.
+    await writeFile(
+      script,
+      `const parts = ['npm install\\n', 'progress 33%', '\\r', 'progress 66%\\r', 'progress 100%', '\\n', '\\x1b[3', '1mred\\x1b[0m\\r\\n', '\\r\\r\\r\\n', 'done'];
+       let i = 0;
+       const next = () => (i < parts.length ? process.stdout.write(parts[i++], () => setTimeout(next, 5)) : undefined);
+       next();`,
+    );
+    const { code, stdout } = await runCli(['exec', '--', process.execPath, script], runnerEnv(build, join(root, 'exec-progress')));
+    expect(code).toBe(0);
+    expect(stdout).toContain('progress 33%\rprogress 66%\rprogress 100%\n'); // echoed as written
+    const log = await readLog(server, build.buildId, build.viewer);
+    expect(log.filter((e) => e.type === 'log').map((e) => (e.data as { line: string }).line)).toEqual([
+      'npm install',
+      'progress 33%\rprogress 66%\rprogress 100%',
+      '\x1b[31mred\x1b[0m',
+      '\r\r',
+      'done',
+    ]);
+  });
+
   it('exec of a command that cannot start records the error and finishes failed with 127', async () => {
     const build = await server.createBuild();
     const { code, stderr } = await runCli(['exec', '--', 'no-such-command-runlog'], runnerEnv(build, join(root, 'exec-missing')));

@@ -13,6 +13,8 @@ export interface BuildsTable {
   digest: Generated<string>;
   last_event_at: Date | null;
   max_seq: Generated<number>;
+  log_lines: Generated<number>;
+  log_lines_seq: Generated<number>;
 }
 
 export interface EventsTable {
@@ -24,7 +26,16 @@ export interface EventsTable {
   received_at: Date;
 }
 
+export interface LogLinesTable {
+  build_id: string;
+  n: number;
+  seq: number;
+  text: string;
+  bytes: number;
+}
+
 export interface DatabaseSchema {
   builds: BuildsTable;
   events: EventsTable;
+  log_lines: LogLinesTable;
 }

@@ -5,6 +5,8 @@ import { ProblemError, buildNotFound } from '../errors.js';
 import { encodeHubMessage, type HubAddress } from './hub-message.js';
 import { applyBatch, type BuildWriteState, type StoredEvent } from './append-plan.js';
 import type { BuildAdvance, BuildRecord, CommitOutcome, CreateBuildInput, LogStore, PendingAppend } from './log-store.js';
+import { catchUpLineIndex, insertLineRows, readLineData, readLines, searchLines, type LineIndexState, type SearchResult, type StoredLine } from './kysely-log-lines.js';
+import { numberLines, type LineRow } from './log-lines.js';
 
 
 export interface KyselyLogStoreOptions {
@@ -66,6 +68,22 @@ export class KyselyLogStore implements LogStore {
     return rows.map((r) => ({ seq: r.seq, type: r.type, data: r.data, time: r.time, receivedAt: r.received_at }));
   }
 
+  async readLogLines(build: BuildRecord, after: number, limit: number, maxBytes: number): Promise<StoredLine[]> {
+    return readLines(this.#db, build.buildId, after, build.logLines.count, limit, maxBytes);
+  }
+
+  async readLogLineData(build: BuildRecord, after: number, limit: number, maxBytes: number): Promise<Array<{ n: number; data: string }>> {
+    return readLineData(this.#db, build.buildId, after, build.logLines.count, limit, maxBytes);
+  }
+
+  async searchLogLines(build: BuildRecord, query: string, after: number, limit: number): Promise<SearchResult> {
+    return searchLines(this.#db, build.buildId, query, build.logLines.count, after, limit);
+  }
+
+  async indexLogLines(buildId: string): Promise<void> {
+    await catchUpLineIndex(this.#db, buildId);
+  }
+
   async commit(appends: readonly PendingAppend[], receivedAt: Date): Promise<CommitOutcome> {
     return this.#db.transaction().execute(async (trx) => {
       const states = await this.#lockBuilds(trx, appends);
@@ -77,7 +95,7 @@ export class KyselyLogStore implements LogStore {
         }
         return applyBatch(state.write, append.batch, receivedAt, this.#options.maxGapWindow);
       });
-      const advances = await this.#write(trx, [...states.values()].map((s) => s.write));
+      const advances = await this.#write(trx, [...states.values()]);
       return { results, advances };
     });
   }
@@ -86,7 +104,7 @@ export class KyselyLogStore implements LogStore {
   async #lockBuilds(trx: Transaction<DatabaseSchema>, appends: readonly PendingAppend[]) {
     const ids = [...new Set(appends.map((a) => a.buildId))].sort();
     const rows = await trx.selectFrom('builds').selectAll().where('build_id', 'in', ids).orderBy('build_id').forUpdate().execute();
-    const states = new Map<string, { generation: string; write: BuildWriteState }>();
+    const states = new Map<string, LockedBuild>();
     for (const row of rows) {
       const write: BuildWriteState = {
         buildId: row.build_id,
@@ -114,12 +132,13 @@ export class KyselyLogStore implements LogStore {
           .execute();
         for (const r of stored) write.stored.set(r.seq, { seq: r.seq, type: r.type, data: r.data, time: r.time, receivedAt: r.received_at });
       }
-      states.set(row.build_id, { generation: row.generation, write });
+      states.set(row.build_id, { generation: row.generation, write, lines: { count: row.log_lines, seq: row.log_lines_seq } });
     }
     return states;
   }
 
-  async #write(trx: Transaction<DatabaseSchema>, states: BuildWriteState[]): Promise<BuildAdvance[]> {
+  async #write(trx: Transaction<DatabaseSchema>, locked: LockedBuild[]): Promise<BuildAdvance[]> {
+    const states = locked.map((l) => l.write);
     const advances: BuildAdvance[] = [];
     for (const state of states) {
       if (state.discardAbove !== null) {
@@ -137,16 +156,33 @@ export class KyselyLogStore implements LogStore {
           ${inserts.map((r) => r.event.type)}::text[], ${inserts.map((r) => r.event.data)}::text[],
           ${inserts.map((r) => r.event.time)}::text[], ${inserts.map((r) => r.event.receivedAt.toISOString())}::timestamptz[])`.execute(trx);
     }
+    // PROTOCOL §Log lines: the lines the ack passed get their numbers in the same transaction,
+    // when the build's index is current (else catchUpLineIndex fills it on the first read).
+    const lineIds: string[] = [];
+    const lineRows: LineRow[] = [];
+    const lines = new Map<string, LineIndexState>();
+    for (const { write, lines: index } of locked) {
+      if (write.newlyAcked.length === 0 || index.seq !== write.newlyAcked[0]!.seq - 1) {
+        lines.set(write.buildId, index);
+        continue;
+      }
+      const rows = numberLines(write.newlyAcked, index.count);
+      for (const row of rows) lineIds.push(write.buildId), lineRows.push(row);
+      lines.set(write.buildId, { count: index.count + rows.length, seq: write.ack });
+    }
+    await insertLineRows(trx, lineIds, lineRows);
     const changed = states.filter((s) => s.inserts.length > 0 || s.discardAbove !== null || s.newlyAcked.length > 0);
     if (changed.length > 0) {
       await sql`
         UPDATE builds AS b SET ack = u.ack, final = u.final, epoch = u.epoch, digest = u.digest,
-          last_event_at = u.last_event_at, max_seq = u.max_seq
+          last_event_at = u.last_event_at, max_seq = u.max_seq, log_lines = u.log_lines, log_lines_seq = u.log_lines_seq
         FROM unnest(
           ${changed.map((s) => s.buildId)}::text[], ${changed.map((s) => s.ack)}::bigint[],
           ${changed.map((s) => s.final)}::bigint[], ${changed.map((s) => s.epoch)}::bigint[],
           ${changed.map((s) => s.digest)}::text[], ${changed.map((s) => s.lastEventAt?.toISOString() ?? null)}::timestamptz[],
-          ${changed.map((s) => s.maxSeq)}::bigint[]) AS u(build_id, ack, final, epoch, digest, last_event_at, max_seq)
+          ${changed.map((s) => s.maxSeq)}::bigint[], ${changed.map((s) => lines.get(s.buildId)!.count)}::bigint[],
+          ${changed.map((s) => lines.get(s.buildId)!.seq)}::bigint[])
+          AS u(build_id, ack, final, epoch, digest, last_event_at, max_seq, log_lines, log_lines_seq)
         WHERE b.build_id = u.build_id`.execute(trx);
     }
     for (const state of changed) {
@@ -176,5 +212,13 @@ function toBuildRecord(row: Selectable<BuildsTable>): BuildRecord {
     epoch: row.epoch,
     digest: row.digest,
     lastEventAt: row.last_event_at,
+    logLines: { count: row.log_lines, seq: row.log_lines_seq },
   };
+}
+
+/** A build's row as one commit group locked it. */
+interface LockedBuild {
+  readonly generation: string;
+  readonly write: BuildWriteState;
+  readonly lines: LineIndexState;
 }

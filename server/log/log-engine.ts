@@ -62,6 +62,17 @@ export class LogEngine {
     return build;
   }
 
+  /**
+   * The build, with its line index current up to the ack it reports (PROTOCOL §Log lines):
+   * a build committed before the index existed is indexed here, once.
+   */
+  async getBuildWithLines(buildId: string): Promise<BuildRecord> {
+    const build = await this.getBuild(buildId);
+    if (build.logLines.seq >= build.ack) return build;
+    await this.store.indexLogLines(buildId);
+    return this.getBuild(buildId);
+  }
+
   /** Committed events with `after < seq ≤ upTo`, ascending, at most `limit`. */
   async read(buildId: string, after: number, upTo: number, limit: number): Promise<EventRecord[]> {
     const cached = this.#tail.read(buildId, after, upTo, limit);

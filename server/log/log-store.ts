@@ -1,6 +1,7 @@
 // The log store seam (ARCHITECTURE §The log engine): what the engine needs from a database.
 // One implementation over kysely serves both PGlite and PostgreSQL.
 import type { AppendBatch, PlanResult, StoredEvent } from './append-plan.js';
+import type { LineIndexState, SearchResult, StoredLine } from './kysely-log-lines.js';
 
 export interface BuildRecord {
   readonly buildId: string;
@@ -13,6 +14,8 @@ export interface BuildRecord {
   readonly epoch: number;
   readonly digest: string;
   readonly lastEventAt: Date | null;
+  /** PROTOCOL §Log lines: lines indexed, up to which seq (the ack when current). */
+  readonly logLines: LineIndexState;
 }
 
 export interface PendingAppend {
@@ -55,4 +58,12 @@ export interface LogStore {
   commit(appends: readonly PendingAppend[], receivedAt: Date): Promise<CommitOutcome>;
   /** Events with `after < seq ≤ upTo`, ascending, at most `limit`. */
   readEvents(buildId: string, after: number, upTo: number, limit: number): Promise<StoredEvent[]>;
+  /** Indexes the build's lines up to its ack if commits have not (builds from before the index). */
+  indexLogLines(buildId: string): Promise<void>;
+  /** Lines `after < n ≤ build.logLines.count`, at most `limit`, cut after `maxBytes` of data. */
+  readLogLines(build: BuildRecord, after: number, limit: number, maxBytes: number): Promise<StoredLine[]>;
+  /** Like readLogLines, the numbers and data only: what the raw download writes. */
+  readLogLineData(build: BuildRecord, after: number, limit: number, maxBytes: number): Promise<Array<{ n: number; data: string }>>;
+  /** Lines among `1..build.logLines.count` whose shown text contains `query`, ignoring case. */
+  searchLogLines(build: BuildRecord, query: string, after: number, limit: number): Promise<SearchResult>;
 }

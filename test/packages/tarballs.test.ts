@@ -1,8 +1,8 @@
 // The three packages as a user gets them: `npm pack`ed, installed into a scratch project in a
 // temporary directory outside the repository (nothing resolves from the repo's node_modules),
 // then used there — the `runlog` bin serving, `runlog-runner exec` sending a build through it,
-// the self-contained runner file under bare node, a consumer type-checked under strict with
-// both module resolutions, a React page bundled with esbuild rendering a live build in
+// the self-contained runner file under bare node, a consumer of every entry point (the log
+// viewer's `@runlog/web/log` too) type-checked under strict with both module resolutions, a React page bundled with esbuild rendering a live build in
 // Chromium, and a vitest file using runlog/testing. Installs come from the npm cache `npm ci`
 // filled (the registry only for metadata it lacks).
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
@@ -197,7 +197,7 @@ describe('the packages, installed from their tarballs', () => {
   });
 
   for (const resolution of ['NodeNext', 'bundler'] as const) {
-    it(`type-checks a consumer of all four entry points under strict with moduleResolution ${resolution}`, async () => {
+    it(`type-checks a consumer of all five entry points under strict with moduleResolution ${resolution}`, async () => {
       const tsconfig = `tsconfig.${resolution}.json`;
       await writeFile(
         path.join(scratch, tsconfig),

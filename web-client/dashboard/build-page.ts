@@ -34,7 +34,7 @@ export function mountBuildPage(root: HTMLElement, buildId: string, ctx: PageCont
   const text = new TextSection('Assistant', 'text');
   const reasoning = new TextSection('Reasoning', 'reasoning');
   const tools = new ToolTimeline();
-  const log = new LogPanel();
+  const log = new LogPanel({ origin: ctx.origin, token: ctx.token, buildId });
   const counts = new CountsSection();
   const data = new DataSection();
   const notice = h('div', { class: 'notice-slot' });
@@ -55,7 +55,8 @@ export function mountBuildPage(root: HTMLElement, buildId: string, ctx: PageCont
       summary.el,
       approvals.el,
       errors.el,
-      h('div', { class: 'columns' }, h('div', { class: 'col-main' }, text.el, reasoning.el, tools.el, refs.el), h('div', { class: 'col-side' }, log.el, counts.el, data.el)),
+      log.el,
+      h('div', { class: 'columns' }, h('div', { class: 'col-main' }, text.el, reasoning.el, tools.el, refs.el), h('div', { class: 'col-side' }, counts.el, data.el)),
     ),
   );
   document.title = `${buildId} · runlog`;
@@ -74,7 +75,7 @@ export function mountBuildPage(root: HTMLElement, buildId: string, ctx: PageCont
     reasoning.render(state.reasoning);
     tools.render(state.tools);
     refs.render(state.sources, state.files);
-    log.render(state.logs);
+    log.render(state);
     counts.render(state.counts);
     data.render(state.data);
     if (watch) summary.renderStats(watch.stats);
@@ -100,6 +101,7 @@ export function mountBuildPage(root: HTMLElement, buildId: string, ctx: PageCont
     messages: false, // the page renders the BuildState; UIMessages are for apps built on useChat components
     onStatus,
     onBuild: (build) => summary.renderBuild(build),
+    onEvent: (event) => log.onEvent(event),
     onState: (state, seq) => {
       latest = { state, seq };
       frame ??= requestAnimationFrame(render);
@@ -117,6 +119,7 @@ export function mountBuildPage(root: HTMLElement, buildId: string, ctx: PageCont
       clearInterval(ticker);
       if (frame !== undefined) cancelAnimationFrame(frame);
       watch?.close();
+      log.close();
     },
   };
 }

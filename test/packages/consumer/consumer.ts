@@ -4,6 +4,7 @@
 import { openRunner, UploadRejectedError, type FinishResult, type PipeUIMessageStreamResult, type Runner, type RunnerOptions } from '@runlog/runner';
 import { watchBuild, watchBuilds, type Build, type BuildState, type LogEvent, type UIMessage, type WatchStatus } from '@runlog/web';
 import { useBuild, useBuilds, type BuildView, type BuildsView } from '@runlog/web/react';
+import { LogLines, VirtualRows, renderTerminalLine, stripAnsi, type LogLineEntry } from '@runlog/web/log';
 import { startRunlog, type RunningRunlog, type TestBuild } from 'runlog/testing';
 
 export async function sendBuild(options: RunnerOptions, lines: readonly string[]): Promise<FinishResult> {
@@ -72,4 +73,22 @@ export async function withRunlog(body: (runlog: RunningRunlog, build: TestBuild)
   } finally {
     await runlog.stop();
   }
+}
+
+/** The log viewer's pieces: lines by number around a viewport, rendered as a terminal shows them. */
+export function showLog(url: string, token: string, buildId: string, scroller: HTMLElement): () => void {
+  const lines: LogLines = new LogLines({ url, token, buildId, onChange: () => rows.invalidate() });
+  const rows = new VirtualRows({
+    scroller,
+    rowHeight: 20,
+    render: (index, row) => {
+      const entry: LogLineEntry | undefined = lines.get(index + 1);
+      if (entry) row.appendChild(renderTerminalLine(document, entry.line));
+    },
+    onRange: (first, last) => lines.want(first + 1, last + 1),
+  });
+  lines.setTotal(1000);
+  rows.setCount(1000);
+  void stripAnsi('\x1b[31mred\x1b[0m');
+  return () => lines.close();
 }
