@@ -99,7 +99,7 @@ describe('a client generated from openapi.yaml', () => {
         status: 200,
         body: {
           seq: 6,
-          etag: '"6"',
+          etag: expect.stringMatching(/^"[A-Za-z0-9_-]+:6"$/), // "<generation>:<seq>"
           logLines: ['npm install', 'warn: peer dep', 'npm run build'],
           artifact: { path: 'dist/app.js' },
           logCount: 3,

@@ -386,14 +386,14 @@ describe('openapi.yaml', () => {
     expect([...byCode.keys()].sort()).toEqual(Object.keys(ProblemCodes).sort());
   });
 
-  it('offers ?token= (tokenQuery) only where EventSource needs it: the stream and the build list with watch=true', () => {
+  it('offers ?token= (tokenQuery) only where a browser cannot send a header: the two EventSource streams and the raw log link', () => {
     const withQueryToken = specOperations()
       .filter((op) => {
         const security = obj(resolvePointer(spec, `/paths/${op.path.replaceAll('/', '~1')}/${op.method.toLowerCase()}`)).security;
         return ((security as Json[] | undefined) ?? []).some((requirement) => 'tokenQuery' in requirement);
       })
       .map((op) => `${op.method} ${op.path}`);
-    expect(withQueryToken.sort()).toEqual(['GET /v1/builds', 'GET /v1/builds/{buildId}/stream']);
+    expect(withQueryToken.sort()).toEqual(['GET /v1/builds', 'GET /v1/builds/{buildId}/log', 'GET /v1/builds/{buildId}/stream']);
   });
 
   it('documents 401 on every /v1 operation', () => {
