@@ -223,7 +223,8 @@ describe('the packages, installed from their tarballs', () => {
   }
 
   it("runs the README's vitest example, which uses startRunlog, against the installed packages", async () => {
-    const vitest = await runNode([path.join(scratch, 'node_modules', 'vitest', 'vitest.mjs'), 'run', 'example.spec.ts'], { cwd: scratch, env: { CI: 'true', NO_COLOR: '1' } });
+    // Generous timeouts: on a loaded machine PGlite alone can take longer than vitest's 10 s default.
+    const vitest = await runNode([path.join(scratch, 'node_modules', 'vitest', 'vitest.mjs'), 'run', 'example.spec.ts', '--hookTimeout=120000', '--testTimeout=120000'], { cwd: scratch, env: { CI: 'true', NO_COLOR: '1' } });
     expect(vitest.code, vitest.stdout + vitest.stderr).toBe(0);
     expect(vitest.stdout, vitest.stdout + vitest.stderr).toMatch(/Tests\s+1 passed/);
   });
