@@ -9,6 +9,7 @@ import { authenticate } from './http/authenticate.js';
 import { onError, problemResponse } from './http/problem-response.js';
 import { registerBuildRoutes } from './http/routes-builds.js';
 import { registerEventRoutes } from './http/routes-events.js';
+import { registerHeartbeatRoutes } from './http/routes-heartbeat.js';
 import { registerDashboardRoutes } from './http/routes-dashboard.js';
 import { registerOpsRoutes } from './http/routes-ops.js';
 import { registerStreamRoutes } from './http/routes-stream.js';
@@ -21,6 +22,7 @@ const API_METHODS: Record<string, string[]> = {
   '/v1/builds/:buildId/events': ['GET', 'POST'],
   '/v1/builds/:buildId/stream': ['GET'],
   '/v1/builds/:buildId/state': ['GET'],
+  '/v1/builds/:buildId/heartbeat': ['POST'],
 };
 
 export function createApp(deps: AppDeps, extraRoutes?: (app: Hono<AppEnv>) => void): Hono<AppEnv> {
@@ -42,7 +44,7 @@ export function createApp(deps: AppDeps, extraRoutes?: (app: Hono<AppEnv>) => vo
     cors({
       origin: '*',
       allowMethods: ['GET', 'POST', 'DELETE'],
-      allowHeaders: [H.authorization, H.contentType, H.lastEventId, H.ifNoneMatch],
+      allowHeaders: [H.authorization, H.contentType, H.lastEventId, H.ifNoneMatch, H.runner],
       exposeHeaders: [H.etag, H.retryAfter, H.requestId],
       maxAge: 600,
     }),
@@ -50,6 +52,7 @@ export function createApp(deps: AppDeps, extraRoutes?: (app: Hono<AppEnv>) => vo
   app.use('/v1/*', authenticate(deps.signer));
   registerBuildRoutes(app, deps);
   registerEventRoutes(app, deps);
+  registerHeartbeatRoutes(app, deps);
   registerStreamRoutes(app, deps);
   registerOpsRoutes(app, deps);
   registerDashboardRoutes(app, deps);

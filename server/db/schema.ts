@@ -24,7 +24,21 @@ export interface EventsTable {
   received_at: Date;
 }
 
+export interface RunnerPresenceTable {
+  build_id: string;
+  seen_at: Date;
+  written_at: Date;
+  backlog_events: number;
+  backlog_bytes: number;
+  state: string;
+  host: string;
+  pid: number;
+  version: string;
+  interval_ms: number;
+}
+
 export interface DatabaseSchema {
   builds: BuildsTable;
   events: EventsTable;
+  runner_presence: RunnerPresenceTable;
 }
