@@ -4,6 +4,7 @@
 // runners seen, their backlog and the silent ones.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RunnerReport } from '../protocol/wire-types.js';
+import { writeWindowMs } from '../server/presence/presence-tracker.js';
 import { BACKENDS } from './support/backends.js';
 import { eventIds, openSse, type SseFrame } from './support/sse-reader.js';
 import { sampleEvents, startTestServer, type TestServer } from './support/test-server.js';
@@ -158,7 +159,7 @@ for (const backend of BACKENDS) {
       }
       const elapsed = Date.now() - started;
       // A bound, not a timing: one write opens each window, and the newest report closes the last.
-      const bound = Math.floor(elapsed / INTERVAL) + 2;
+      const bound = Math.floor(elapsed / writeWindowMs(INTERVAL)) + 2;
       await expect.poll(async () => (await server.api(`/v1/builds/${buildId}`)).body.runner?.backlog.events, { timeout: 3 * INTERVAL }).toBe(0);
       const writes = (await written()) - writtenBefore;
       expect(writes).toBeGreaterThanOrEqual(2);

@@ -45,10 +45,10 @@ interface Offer {
 
 function harness(outcome: (offer: Offer) => WriteOutcome = () => 'written') {
   const clock = new FakeClock();
-  const writes: Array<{ offer: Offer; at: number }> = [];
+  const writes: Array<{ offer: Offer; at: number; slot: number }> = [];
   const throttle = new PresenceThrottle<Offer>(
-    async (_key, offer) => {
-      writes.push({ offer, at: clock.time });
+    async (_key, offer, slot) => {
+      writes.push({ offer, at: clock.time, slot });
       return outcome(offer);
     },
     (error) => {
@@ -100,6 +100,24 @@ describe('PresenceThrottle', () => {
     }
   });
 
+  it('writes a report that comes once per window, or a little later, at once every time', async () => {
+    const { clock, writes, throttle } = harness();
+    for (let n = 0; n < 10; n++) {
+      expect(await throttle.offer('b', { key: 'b', n, at: clock.time }, 300)).toBe('written');
+      await clock.advance(300 + (n % 3));
+    }
+    expect(writes.every((w) => w.at === w.offer.at)).toBe(true);
+  });
+
+  it('keeps held reports on the grid of slots when the timer fires late', async () => {
+    const { clock, writes, throttle } = harness();
+    await throttle.offer('b', { key: 'b', n: 1, at: 0 }, 100);
+    await clock.advance(10);
+    await throttle.offer('b', { key: 'b', n: 2, at: 10 }, 100);
+    await clock.advance(90);
+    expect(writes.map((w) => w.slot)).toEqual([0, 100]);
+  });
+
   it('drops a held report when its build is deleted', async () => {
     const { clock, writes, throttle } = harness();
     await throttle.offer('b', { key: 'b', n: 1, at: 0 }, 500);
@@ -128,6 +146,7 @@ describe('PresenceThrottle', () => {
             const mine = writes.filter((w) => w.offer.key === key);
             for (let i = 1; i < mine.length; i++) {
               expect(mine[i]!.at - mine[i - 1]!.at).toBeGreaterThanOrEqual(WINDOW);
+              expect(mine[i]!.slot - mine[i - 1]!.slot).toBeGreaterThanOrEqual(WINDOW);
               expect(mine[i]!.offer.n).toBeGreaterThan(mine[i - 1]!.offer.n);
             }
             const last = offers.filter((o) => o.key === key).at(-1);

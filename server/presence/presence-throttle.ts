@@ -4,10 +4,15 @@
 // ones that follow within the window are held (the latest wins) and the last of them is written
 // when the window ends — so the stored report is never older than about one interval.
 //
-//   report ──► entry? ──no──► write now, arm timer(window)
-//                │yes
+// Each write owns a slot of one window on a grid: a held report goes into the slot right after
+// the last one, not "a window after the timer fired", so a late timer does not push the grid
+// back, and a runner whose heartbeats come once per interval (a little over, on its clock) finds
+// the window over every time and is written at once.
+//
+//   report ──► window over (or none)? ──yes──► write now, in a slot starting now; arm timer
+//                │no
 //                └──► pending = report (latest wins)
-//   timer ───► pending? ──yes──► write it now, arm timer(window)
+//   timer ───► pending? ──yes──► write it in the next slot; arm timer
 //                │no
 //                └──► forget the build
 //
@@ -40,6 +45,8 @@ export const systemClock: ThrottleClock = {
 
 interface Entry<T> {
   windowMs: number;
+  /** When the slot of the last write started. */
+  slot: number;
   pending: T | undefined;
   timer: unknown;
   writing: boolean;
@@ -47,12 +54,13 @@ interface Entry<T> {
 
 export class PresenceThrottle<T> {
   readonly #entries = new Map<string, Entry<T>>();
-  readonly #write: (key: string, item: T) => Promise<WriteOutcome>;
+  readonly #write: (key: string, item: T, slot: number) => Promise<WriteOutcome>;
   readonly #onError: (error: unknown) => void;
   readonly #clock: ThrottleClock;
   #closed = false;
 
-  constructor(write: (key: string, item: T) => Promise<WriteOutcome>, onError: (error: unknown) => void, clock: ThrottleClock = systemClock) {
+  /** `write` gets the start of the write's slot: what the database records as its write time. */
+  constructor(write: (key: string, item: T, slot: number) => Promise<WriteOutcome>, onError: (error: unknown) => void, clock: ThrottleClock = systemClock) {
     this.#write = write;
     this.#onError = onError;
     this.#clock = clock;
@@ -69,15 +77,22 @@ export class PresenceThrottle<T> {
    */
   offer(key: string, item: T, windowMs: number): Promise<WriteOutcome | 'deferred'> {
     if (this.#closed) return Promise.resolve('deferred');
+    const now = this.#clock.now();
     const entry = this.#entries.get(key);
-    if (entry !== undefined) {
-      entry.pending = item;
-      entry.windowMs = windowMs;
-      return Promise.resolve('deferred');
+    if (entry === undefined) {
+      const fresh: Entry<T> = { windowMs, slot: now, pending: undefined, timer: undefined, writing: false };
+      this.#entries.set(key, fresh);
+      return this.#start(key, fresh, item, now);
     }
-    const fresh: Entry<T> = { windowMs, pending: undefined, timer: undefined, writing: false };
-    this.#entries.set(key, fresh);
-    return this.#start(key, fresh, item);
+    entry.windowMs = windowMs;
+    if (!entry.writing && now >= entry.slot + entry.windowMs) {
+      // The window is over and its timer has not run yet: no reason to make the report wait.
+      this.#clock.clearTimeout(entry.timer);
+      entry.pending = undefined;
+      return this.#start(key, entry, item, now);
+    }
+    entry.pending = item;
+    return Promise.resolve('deferred');
   }
 
   /** Forgets a build (deleted): a held report is dropped, never written. */
@@ -94,10 +109,11 @@ export class PresenceThrottle<T> {
     for (const key of [...this.#entries.keys()]) this.drop(key);
   }
 
-  #start(key: string, entry: Entry<T>, item: T): Promise<WriteOutcome> {
+  #start(key: string, entry: Entry<T>, item: T, slot: number): Promise<WriteOutcome> {
     entry.writing = true;
-    this.#arm(key, entry);
-    return this.#write(key, item).then(
+    entry.slot = slot;
+    this.#arm(key, entry, slot + entry.windowMs - this.#clock.now());
+    return this.#write(key, item, slot).then(
       (outcome) => {
         entry.writing = false;
         // Someone else wrote within the window: keep this report unless a newer one is held.
@@ -112,15 +128,15 @@ export class PresenceThrottle<T> {
     );
   }
 
-  #arm(key: string, entry: Entry<T>): void {
-    entry.timer = this.#clock.setTimeout(() => this.#windowEnded(key, entry), entry.windowMs);
+  #arm(key: string, entry: Entry<T>, delayMs: number): void {
+    entry.timer = this.#clock.setTimeout(() => this.#windowEnded(key, entry), Math.max(0, delayMs));
   }
 
   #windowEnded(key: string, entry: Entry<T>): void {
     if (this.#entries.get(key) !== entry) return;
     if (entry.writing) {
-      // The last write has not come back yet: another window, so two never overlap.
-      this.#arm(key, entry);
+      // The last write has not come back yet: wait another window, so two never overlap.
+      this.#arm(key, entry, entry.windowMs);
       return;
     }
     const item = entry.pending;
@@ -129,6 +145,9 @@ export class PresenceThrottle<T> {
       return;
     }
     entry.pending = undefined;
-    this.#start(key, entry, item).catch(this.#onError);
+    // The next slot on the grid; a slot long past (a write that took a window or more) starts now.
+    const now = this.#clock.now();
+    const next = entry.slot + entry.windowMs;
+    this.#start(key, entry, item, now - next >= entry.windowMs ? now : next).catch(this.#onError);
   }
 }

@@ -19,6 +19,18 @@ export interface PresenceTrackerOptions {
 /** How far two readings of the time may disagree (timers and the wall clock; instances' clocks). */
 const CLOCK_SLACK_MS = 25;
 
+/**
+ * The write window of a runner reporting every `intervalMs`: the interval less a quarter (at
+ * most 1 s) for the network's jitter. An idle runner's heartbeats come once per interval, give
+ * or take its latency; with a window of exactly one interval, one that came a few ms early
+ * would be held nearly a whole interval, and so would every one after it, putting the stored
+ * lastSeenAt two intervals behind. With the allowance each heartbeat is written as it arrives,
+ * and a busy runner's reports are still written about once per interval, never per append.
+ */
+export function writeWindowMs(intervalMs: number): number {
+  return intervalMs - Math.min(Math.floor(intervalMs / 4), 1000);
+}
+
 interface Offered {
   readonly generation: string | undefined;
   readonly report: RunnerReport;
@@ -37,7 +49,7 @@ export class PresenceTracker {
     this.#hub = hub;
     this.#options = options;
     this.#throttle = new PresenceThrottle<Offered>(
-      (buildId, offered) => this.#write(buildId, offered),
+      (buildId, offered, slot) => this.#write(buildId, offered, slot),
       (error) => options.logger.warn({ err: error }, 'runner presence write failed'),
       options.clock,
     );
@@ -57,7 +69,7 @@ export class PresenceTracker {
    * its window; a later one in the window is held and written when the window ends.
    */
   async report(buildId: string, generation: string | undefined, report: RunnerReport, seenAt: Date = new Date()): Promise<void> {
-    const outcome = await this.#throttle.offer(buildId, { generation, report, seenAt }, report.intervalMs);
+    const outcome = await this.#throttle.offer(buildId, { generation, report, seenAt }, writeWindowMs(report.intervalMs));
     if (outcome === 'deferred') this.#options.onReport?.('deferred');
   }
 
@@ -78,17 +90,16 @@ export class PresenceTracker {
     this.#throttle.close();
   }
 
-  async #write(buildId: string, offered: Offered): Promise<WriteOutcome> {
-    const now = Date.now();
+  async #write(buildId: string, offered: Offered, slot: number): Promise<WriteOutcome> {
     const outcome = await this.#store.write({
       buildId,
       generation: offered.generation,
       report: offered.report,
       seenAt: offered.seenAt,
-      writtenAt: new Date(now),
-      // The local throttle keeps this instance to one write per window; the guard in the database
+      writtenAt: new Date(slot),
+      // The local throttle keeps this instance to one write per slot; the guard in the database
       // holds other instances to it too, with a little slack for clocks that read a few ms apart.
-      notWrittenAfter: new Date(now - offered.report.intervalMs + CLOCK_SLACK_MS),
+      notWrittenAfter: new Date(slot - writeWindowMs(offered.report.intervalMs) + CLOCK_SLACK_MS),
     });
     this.#options.onReport?.(outcome);
     if (outcome === 'written') {
