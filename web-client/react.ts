@@ -4,7 +4,7 @@
 // render, so a bad one throws a TypeError at once instead of at the first event.
 import { useEffect, useState } from 'react';
 import type { BuildState } from '../protocol/build-state.js';
-import type { Build } from '../protocol/wire-types.js';
+import type { Build, RunnerPresence } from '../protocol/wire-types.js';
 import type { TransportOptions } from './transport.js';
 import { checkWatchBuildOptions, watchBuild } from './watch-build.js';
 import { checkWatchBuildsOptions, watchBuilds } from './watch-builds.js';
@@ -21,6 +21,8 @@ export interface BuildView {
   readonly status: WatchStatus;
   /** The build's record as last read (on start and after errors); null until then. */
   readonly build: Build | null;
+  /** The runner's presence, kept current by the stream; null before its first contact. Describe it with `describeRunner`. */
+  readonly runner: RunnerPresence | null;
 }
 
 export interface BuildsView {
@@ -30,7 +32,7 @@ export interface BuildsView {
 }
 
 const CONNECTING: WatchStatus = { kind: 'connecting' };
-const INITIAL_BUILD_VIEW: BuildView = { state: null, seq: 0, status: CONNECTING, build: null };
+const INITIAL_BUILD_VIEW: BuildView = { state: null, seq: 0, status: CONNECTING, build: null, runner: null };
 const INITIAL_BUILDS_VIEW: BuildsView = { builds: [], status: CONNECTING };
 
 /** The options that shape a connection: when any of them changes, the hook opens a new watcher. */
@@ -53,6 +55,7 @@ export function useBuild(buildId: string, options: UseWatchOptions): BuildView {
       onState: (state, seq) => setView((v) => ({ ...v, state, seq })),
       onStatus: (status) => setView((v) => ({ ...v, status })),
       onBuild: (build) => setView((v) => ({ ...v, build })),
+      onRunner: (runner) => setView((v) => ({ ...v, runner })),
     });
     return () => watch.close();
   }, [buildId, ...CONNECTION_KEYS.map((key) => options[key])]);
@@ -75,4 +78,4 @@ export function useBuilds(options: UseWatchOptions): BuildsView {
   return view;
 }
 
-export type { BuildState, Build, WatchStatus };
+export type { BuildState, Build, RunnerPresence, WatchStatus };

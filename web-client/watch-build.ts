@@ -1,12 +1,15 @@
 // Watches one build (PROTOCOL §State, §SSE): loads the snapshot at seq S from /state, streams
 // from `?after=S`, folds each event with the shared reducer, and keeps the fold exact — a seq
 // already applied is ignored, a seq past the next one is repaired from the JSON endpoint
-// first, and the watcher stops at `end`, or for good on 401/403/404.
+// first, and the watcher stops at `end`, or for good on 401/403/404. The runner's presence
+// comes with the build record and then as `event: runner` frames (PROTOCOL §Runner presence).
 import { initialBuildState, reduceEvents, type BuildState } from '../protocol/build-state.js';
 import { BUILD_ID_PATTERN } from '../protocol/limits.js';
-import type { Build, EventsPage, LogEvent } from '../protocol/wire-types.js';
+import { SSE_RUNNER_EVENT } from '../protocol/sse-frames.js';
+import type { Build, EventsPage, LogEvent, RunnerFrame, RunnerPresence } from '../protocol/wire-types.js';
 import { WebClientError, codeForStatus, isFinalStatus } from './errors.js';
 import { EVENT_SOURCE_CLOSED, Transport, buildPath, checkTransportOptions, parseFrame as parseJson, type EventSourceLike, type TransportOptions } from './transport.js';
+import { isNewerPresence } from './runner-presence.js';
 import { ReconnectClock, callSafely, checkReconnectOptions, type ReconnectOptions, type WatchStatus } from './watch-status.js';
 
 export interface WatchBuildOptions extends TransportOptions, ReconnectOptions {
@@ -18,6 +21,11 @@ export interface WatchBuildOptions extends TransportOptions, ReconnectOptions {
   readonly onStatus?: (status: WatchStatus) => void;
   /** The build's record, each time the watcher reads it (on start and when probing after an error). */
   readonly onBuild?: (build: Build) => void;
+  /**
+   * The runner's presence whenever a newer report arrives — with the build record, then from
+   * the stream's `event: runner` frames. Describe it with `describeRunner`.
+   */
+  readonly onRunner?: (runner: RunnerPresence | null) => void;
   /** Events per JSON read while repairing a gap. @default 1000 */
   readonly repairPageEvents?: number;
 }
@@ -41,6 +49,8 @@ export interface BuildWatch {
   readonly seq: number;
   readonly state: BuildState;
   readonly status: WatchStatus;
+  /** The runner's latest presence (null before its first contact or before the build was read). */
+  readonly runner: RunnerPresence | null;
   readonly stats: Readonly<WatchStats>;
   /** Stops watching: closes the stream, cancels timers and requests. */
   close(): void;
@@ -61,7 +71,7 @@ export function checkWatchBuildOptions(options: WatchBuildOptions): void {
   if (!Number.isInteger(page) || page < 1 || page > 10_000) {
     throw new TypeError(`Expected \`repairPageEvents\` to be an integer 1–10000, got ${page}`);
   }
-  for (const name of ['onState', 'onEvent', 'onStatus', 'onBuild'] as const) {
+  for (const name of ['onState', 'onEvent', 'onStatus', 'onBuild', 'onRunner'] as const) {
     if (options[name] !== undefined && typeof options[name] !== 'function') throw new TypeError(`Expected \`${name}\` to be a function`);
   }
 }
@@ -81,6 +91,7 @@ class BuildWatcher implements BuildWatch {
   #state: BuildState = initialBuildState();
   #seq = 0;
   #status: WatchStatus = { kind: 'connecting' };
+  #runner: RunnerPresence | null = null;
   #source: EventSourceLike | undefined;
   /** Set by close(), complete or a final error: nothing happens after it. */
   #stopped = false;
@@ -111,6 +122,9 @@ class BuildWatcher implements BuildWatch {
   get status(): WatchStatus {
     return this.#status;
   }
+  get runner(): RunnerPresence | null {
+    return this.#runner;
+  }
 
   close(): void {
     this.#stop();
@@ -136,7 +150,10 @@ class BuildWatcher implements BuildWatch {
 
   async #readBuild(): Promise<Build> {
     const build = await this.#transport.getJson<Build>(buildPath(this.buildId), {}, this.#abort.signal);
-    if (!this.#stopped) callSafely(() => this.#options.onBuild?.(build));
+    if (!this.#stopped) {
+      callSafely(() => this.#options.onBuild?.(build));
+      this.#setRunner(build.runner ?? null);
+    }
     return build;
   }
 
@@ -164,9 +181,21 @@ class BuildWatcher implements BuildWatch {
       this.#queue.push({ kind: 'end', final: typeof final?.final === 'number' ? final.final : this.#seq });
       this.#drain();
     });
+    es.addEventListener(SSE_RUNNER_EVENT, (message) => {
+      if (es !== this.#source) return;
+      const frame = parseJson(message.data) as Partial<RunnerFrame> | undefined;
+      if (typeof frame?.runner?.lastSeenAt === 'string') this.#setRunner(frame.runner);
+    });
     es.onerror = (event) => {
       if (es === this.#source) this.#onStreamError(es, event);
     };
+  }
+
+  /** A report newer than the one held: the stream's and the record's may cross. */
+  #setRunner(runner: RunnerPresence | null): void {
+    if (this.#stopped || !isNewerPresence(this.#runner, runner)) return;
+    this.#runner = runner;
+    callSafely(() => this.#options.onRunner?.(runner));
   }
 
   // ── applying events ───────────────────────────────────────────────────────────────────

@@ -1,7 +1,9 @@
 // The build page (/builds/:buildId): watches one build and renders its state as it streams —
-// summary, connection, errors, assistant text and reasoning, tool calls, output, counts, data.
+// summary, the runner's presence, connection, errors, assistant text and reasoning, tool calls,
+// output, counts, data.
 // Renders at most once per animation frame, however fast events arrive.
 import type { BuildState } from '../../protocol/build-state.js';
+import type { RunnerPresence } from '../../protocol/wire-types.js';
 import { watchBuild, type BuildWatch } from '../watch-build.js';
 import type { WatchStatus } from '../watch-status.js';
 import { BuildSummary } from './build-summary.js';
@@ -9,6 +11,7 @@ import { CountsSection, DataSection, ErrorsSection, TextSection } from './build-
 import { ConnectionIndicator, describeError } from './connection-indicator.js';
 import { h, replaceChildren } from './dom.js';
 import { LogPanel } from './log-panel.js';
+import { RunnerStatus } from './runner-status.js';
 import { tokenForm } from './token-form.js';
 import { ToolTimeline } from './tool-timeline.js';
 
@@ -25,7 +28,8 @@ export interface Page {
 
 export function mountBuildPage(root: HTMLElement, buildId: string, ctx: PageContext): Page {
   const indicator = new ConnectionIndicator();
-  const summary = new BuildSummary();
+  const runnerStatus = new RunnerStatus({ detail: true, testId: 'runner-status' });
+  const summary = new BuildSummary(runnerStatus.el);
   const errors = new ErrorsSection();
   const text = new TextSection('Assistant', 'text');
   const reasoning = new TextSection('Reasoning', 'reasoning');
@@ -74,8 +78,17 @@ export function mountBuildPage(root: HTMLElement, buildId: string, ctx: PageCont
     document.title = `${state.status} · ${buildId} · runlog`;
   };
 
+  // The runner's words: its latest report, and whether the build is complete (then "finished").
+  let runner: RunnerPresence | null = null;
+  let complete = false;
+  const showRunner = () => runnerStatus.set(runner, complete);
+
   const onStatus = (status: WatchStatus) => {
     indicator.set(status);
+    if (status.kind === 'complete' && !complete) {
+      complete = true;
+      showRunner();
+    }
     root.dataset.conn = status.kind;
     if (status.kind !== 'error') return;
     replaceChildren(
@@ -91,7 +104,17 @@ export function mountBuildPage(root: HTMLElement, buildId: string, ctx: PageCont
     buildId,
     token: ctx.token,
     onStatus,
-    onBuild: (build) => summary.renderBuild(build),
+    onBuild: (build) => {
+      summary.renderBuild(build);
+      if (build.status === 'complete' && !complete) {
+        complete = true;
+        showRunner();
+      }
+    },
+    onRunner: (latest) => {
+      runner = latest;
+      showRunner();
+    },
     onState: (state, seq) => {
       latest = { state, seq };
       frame ??= requestAnimationFrame(render);
@@ -101,6 +124,7 @@ export function mountBuildPage(root: HTMLElement, buildId: string, ctx: PageCont
   const ticker = setInterval(() => {
     summary.tick();
     indicator.tick();
+    runnerStatus.tick();
   }, 1000);
 
   return {
