@@ -5,7 +5,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RunnerReport } from '../protocol/wire-types.js';
 import { writeWindowMs } from '../server/presence/presence-tracker.js';
-import { BACKENDS } from './support/backends.js';
+import { BACKENDS, POSTGRES } from './support/backends.js';
 import { eventIds, openSse, type SseFrame } from './support/sse-reader.js';
 import { sampleEvents, startTestServer, type TestServer } from './support/test-server.js';
 
@@ -244,3 +244,49 @@ for (const backend of BACKENDS) {
     });
   });
 }
+
+describe.skipIf(POSTGRES.unavailable !== undefined)('runner presence across two instances on one PostgreSQL', () => {
+  let first: TestServer;
+  let second: TestServer;
+  beforeAll(async () => {
+    first = await startTestServer(POSTGRES);
+    second = await startTestServer(POSTGRES, {}, first.db);
+  });
+  afterAll(async () => {
+    await second?.close();
+    await first?.stop();
+  });
+
+  it('tells a stream reader on one instance of a report the other took, and serves it from both', async () => {
+    const { buildId, runner, viewer } = await first.createBuild();
+    const sse = await openSse(`${second.url}/v1/builds/${buildId}/stream?token=${viewer}`);
+    await sse.next(); // retry:
+    const res = await first.api(`/v1/builds/${buildId}/heartbeat`, { token: runner, body: { runner: report({ backlog: { events: 9, bytes: 90 } }) } });
+    expect(res.status).toBe(204);
+    const frames = await sse.collect((f) => f.event === 'runner', 5000);
+    sse.close();
+    const heard = JSON.parse(frames.at(-1)!.data!).runner;
+    expect(heard.backlog.events).toBe(9);
+    expect((await second.api(`/v1/builds/${buildId}`)).body.runner).toEqual(heard);
+  });
+
+  it('writes a build\u2019s presence at most once per window across both instances, and the newest report wins', async () => {
+    const { buildId, runner } = await first.createBuild();
+    const INTERVAL = 2000;
+    const written = async () => (await metric(first, 'runlog_runner_reports_total', '{result="written"}')) + (await metric(second, 'runlog_runner_reports_total', '{result="written"}'));
+    const refused = async () => (await metric(first, 'runlog_runner_reports_total', '{result="throttled"}')) + (await metric(second, 'runlog_runner_reports_total', '{result="throttled"}'));
+    const [writtenBefore, refusedBefore] = [await written(), await refused()];
+    const started = Date.now();
+    for (let i = 1; i <= 10; i++) {
+      const via = i % 2 === 0 ? second : first; // no sticky sessions: reports alternate
+      expect((await via.api(`/v1/builds/${buildId}/heartbeat`, { token: runner, body: { runner: report({ backlog: { events: 10 - i, bytes: 0 }, intervalMs: INTERVAL }) } })).status).toBe(204);
+    }
+    const elapsed = Date.now() - started;
+    await expect.poll(async () => (await second.api(`/v1/builds/${buildId}`)).body.runner?.backlog.events, { timeout: 4 * INTERVAL }).toBe(0);
+    await sleep(2 * INTERVAL); // every held report has had its turn
+    const writes = (await written()) - writtenBefore;
+    expect(writes).toBeLessThanOrEqual(Math.floor(elapsed / writeWindowMs(INTERVAL)) + 3);
+    expect((await refused()) - refusedBefore).toBeGreaterThan(0); // the other instance's write held this one back
+    expect((await first.api(`/v1/builds/${buildId}`)).body.runner.backlog.events).toBe(0);
+  });
+});
