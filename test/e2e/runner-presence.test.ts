@@ -81,9 +81,9 @@ describe.skipIf(BROWSER_UNAVAILABLE !== undefined)('runner presence in Chromium'
       proxy.pause({ severOpen: true });
       const cutAt = Date.now();
       const emitting = (async () => {
-        for (let i = 1; i <= 300; i++) {
-          await runner.emit('log', { stream: 'stdout', line: `spooled ${i}` });
-          if (i % 30 === 0) await sleep(OUTAGE_MS / 12);
+        for (let chunk = 0; chunk < 10; chunk++) {
+          await Promise.all(Array.from({ length: 30 }, (_, i) => runner.emit('log', { stream: 'stdout', line: `spooled ${chunk * 30 + i + 1}` })));
+          await sleep(OUTAGE_MS / 12);
         }
       })();
       await build.page.waitForSelector('[data-testid="runner-status"][data-runner="silent"]', { timeout: 10_000 });

@@ -1,5 +1,5 @@
-// The build list (/): every build, newest first, with live status, its runner's presence, age,
-// event count and ack, over one `?watch=true` stream. A row opens its build; the id is a link, so the list
+// The build list (/): every build, newest first, with live status and its runner's presence,
+// age, event count and ack, over one `?watch=true` stream. A row opens its build; the id is a link, so the list
 // is reachable with the keyboard.
 import type { Build } from '../../protocol/wire-types.js';
 import { watchBuilds } from '../watch-builds.js';
@@ -50,7 +50,7 @@ export function mountListPage(root: HTMLElement, ctx: PageContext): Page {
         h(
           'table',
           { class: 'builds' },
-          h('thead', null, h('tr', null, th('Build'), th('Status'), th('Runner'), th('Events', 'num'), th('Ack', 'num wide-only'), th('Age'), th('Last event', 'wide-only'))),
+          h('thead', null, h('tr', null, th('Build'), th('Status'), th('Events', 'num'), th('Ack', 'num wide-only'), th('Age'), th('Last event', 'wide-only'))),
           body,
         ),
       ),
@@ -137,8 +137,8 @@ function createRow(build: Build): Row {
       },
     },
     h('td', null, h('a', { attrs: { href } }, build.buildId), meta),
-    h('td', null, status),
-    h('td', { class: 'runner-cell' }, runner.el),
+    // The runner's words sit under the build's status: one column, so a phone's width still fits.
+    h('td', { class: 'status-cell' }, status, runner.el),
     events,
     ack,
     age,
