@@ -61,6 +61,9 @@ export function localIdentity(): RunnerIdentity {
   return { host: hostname().slice(0, RUNNER_HOST_MAX_CHARS) || 'unknown', pid: process.pid, version: packageJson.version };
 }
 
+/** A runner that has said nothing this long after opening sends its first heartbeat. */
+const FIRST_HEARTBEAT_GRACE_MS = 1000;
+
 /** Codes with which the server refuses the heartbeat the way it would refuse the next append. */
 const STOPS_THE_RUNNER = new Set<string>(['unauthorized', 'forbidden', 'stale_epoch', 'build_not_found']);
 
@@ -87,10 +90,15 @@ export class Heartbeat {
     this.#onRejected = onRejected;
   }
 
-  /** Sends the first heartbeat at once (the server learns of the runner before its first event), then one per quiet interval. */
+  /**
+   * The first heartbeat goes out after a short grace (the server soon learns of a runner that
+   * starts quiet), unless an append carried the report first — as it does for a runner that
+   * emits at once, or a one-shot `runlog-runner emit`. Then one per quiet interval.
+   */
   start(): void {
-    this.#lastSentAt = Date.now() - this.#options.intervalMs;
-    this.#arm(0);
+    const grace = Math.min(this.#options.intervalMs, FIRST_HEARTBEAT_GRACE_MS);
+    this.#lastSentAt = Date.now() - this.#options.intervalMs + grace;
+    this.#arm(grace);
   }
 
   stats(): HeartbeatStats {
@@ -98,12 +106,13 @@ export class Heartbeat {
   }
 
   /**
-   * The header an append carries. The report leaves out the append's own events — once it is
-   * in, the server has them — and counts as word from the runner, so the next heartbeat waits.
+   * The header an append carries: the report as it stands when the append goes out (its own
+   * events still count, they are not acked yet). It is word from the runner: the next
+   * heartbeat waits a whole interval.
    */
-  headerFor(batchEvents: number, batchBytes: number): Record<string, string> {
+  headerFor(): Record<string, string> {
     this.#lastSentAt = Date.now();
-    return { [H.runner]: asciiJson(this.#report(batchEvents, batchBytes)) };
+    return { [H.runner]: asciiJson(this.#report()) };
   }
 
   async close(): Promise<void> {
@@ -113,10 +122,10 @@ export class Heartbeat {
     await this.#inFlight;
   }
 
-  #report(excludeEvents: number, excludeBytes: number): RunnerReport {
+  #report(): RunnerReport {
     const now = this.#snapshot();
     return {
-      backlog: { events: Math.max(0, now.unackedEvents - excludeEvents), bytes: Math.max(0, now.unackedBytes - excludeBytes) },
+      backlog: { events: now.unackedEvents, bytes: now.unackedBytes },
       state: now.state,
       host: this.#identity.host,
       pid: this.#identity.pid,
@@ -152,7 +161,7 @@ export class Heartbeat {
   async #send(epoch: number): Promise<void> {
     this.#lastSentAt = Date.now();
     this.#sent++;
-    const body: HeartbeatRequest = { epoch, runner: this.#report(0, 0) };
+    const body: HeartbeatRequest = { epoch, runner: this.#report() };
     const path = `/v1/builds/${encodeURIComponent(this.#options.buildId)}/heartbeat`;
     const result = await this.#http.request('POST', path, asciiJson(body), this.#abort.signal, 'heartbeat');
     if (result.kind === 'ok' || result.kind === 'aborted') return;

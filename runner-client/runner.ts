@@ -101,7 +101,7 @@ export class Runner {
     this.#uploader = new Uploader(spool, http, options, {
       onChange: () => this.#reportStatus(),
       onFatal: (error) => this.#onFatal(error),
-      ...(heartbeat === undefined ? {} : { appendHeaders: (events: number, bytes: number) => heartbeat.headerFor(events, bytes) }),
+      ...(heartbeat === undefined ? {} : { appendHeaders: () => heartbeat.headerFor() }),
     });
     spool.onDurable = () => this.#uploader.pump();
     spool.onFailure = (error) => this.#uploader.fail(error);

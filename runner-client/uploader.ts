@@ -25,7 +25,7 @@ import { Backoff } from './backoff.js';
 import { IntegrityError, RetryableError, RunnerError, SpoolError } from './errors.js';
 import type { HttpClient } from './http-client.js';
 import { RangeSet } from './range-set.js';
-import { recordBytes, type SpoolRecord } from './record-codec.js';
+import type { SpoolRecord } from './record-codec.js';
 import type { SpoolState } from './spool.js';
 
 /** What the uploader needs of the spool. */
@@ -53,7 +53,7 @@ export interface UploaderEvents {
   /** The uploader stopped for good. */
   onFatal(error: RunnerError): void;
   /** Extra headers of an append as it goes out: the runner's presence report (PROTOCOL §Runner presence). */
-  appendHeaders?(batchEvents: number, batchBytes: number): Readonly<Record<string, string>> | undefined;
+  appendHeaders?(): Readonly<Record<string, string>> | undefined;
 }
 
 export interface UploaderStats {
@@ -192,7 +192,7 @@ export class Uploader {
       this.#requests++;
       this.#eventsSent += records.length;
       const path = `/v1/builds/${encodeURIComponent(this.#options.buildId)}/events`;
-      const headers = this.#events.appendHeaders?.(records.length, records.reduce((n, r) => n + recordBytes(r.payload.length), 0));
+      const headers = this.#events.appendHeaders?.();
       const result = await this.#http.request('POST', path, body, this.#abort.signal, `append ${flight.from}–${sentTo}`, headers);
       if (result.kind === 'aborted' || this.#closed) return;
       // From here on the answer, not the flight, says what the server holds of these seqs.

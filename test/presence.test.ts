@@ -125,7 +125,7 @@ for (const backend of BACKENDS) {
       const sent = report({ backlog: { events: 7, bytes: 900 }, host: 'büild-host' });
       const ok = await withHeader(JSON.stringify({ ...sent, gpu: 'none' }).replace('ü', '\\u00fc'), 1);
       expect(ok.status).toBe(200);
-      await expect.poll(async () => (await server.api(`/v1/builds/${buildId}`)).body.runner).toEqual({ ...sent, lastSeenAt: expect.any(String) });
+      await expect.poll(async () => (await server.api(`/v1/builds/${buildId}`)).body.runner, { timeout: 10_000 }).toEqual({ ...sent, lastSeenAt: expect.any(String) });
     });
 
     it('answers a retried batch with a newer report as the duplicate it is', async () => {
@@ -140,7 +140,7 @@ for (const backend of BACKENDS) {
       expect(retry.body).toEqual(first.body);
       const log = (await server.api(`/v1/builds/${buildId}/events?after=0`, { token: viewer })).body;
       expect(log.events.map((e: { seq: number }) => e.seq)).toEqual([1, 2, 3]);
-      await expect.poll(async () => (await server.api(`/v1/builds/${buildId}`)).body.runner?.backlog.events).toBe(0);
+      await expect.poll(async () => (await server.api(`/v1/builds/${buildId}`)).body.runner?.backlog.events, { timeout: 10_000 }).toBe(0);
     });
 
     it('writes a build\u2019s presence at most once per interval however many reports come, then the newest at the end of the interval', async () => {

@@ -56,7 +56,7 @@ describe('runner presence from the CLI', () => {
     const cli = startCli(['exec', '--', 'sleep', String(SLEEP_S)], env(server.url, buildId, token));
     let exited = false;
     void cli.result.then(() => (exited = true));
-    await expect.poll(async () => (await presence(buildId)).runner).not.toBeNull();
+    await expect.poll(async () => (await presence(buildId)).runner, { timeout: 10_000 }).not.toBeNull();
     const ages: number[] = [];
     while (!exited) {
       const now = await presence(buildId);

@@ -50,7 +50,7 @@ describe('runner presence from the library', () => {
     const child = await startRunnerChild({ url: server.url, buildId, token, spoolDir, count: 1, window: 1, flush: true, heartbeatIntervalMs: INTERVAL, stayOpen: true });
     try {
       await child.waitFor(/^idle$/);
-      await expect.poll(async () => (await presence(buildId)).runner?.pid).toBe(child.pid);
+      await expect.poll(async () => (await presence(buildId)).runner?.pid, { timeout: 10_000 }).toBe(child.pid);
       const ages: number[] = [];
       const seen = new Set<string>();
       for (let i = 0; i < 20; i++) {
@@ -116,7 +116,7 @@ describe('runner presence from the library', () => {
     try {
       await runner.emit('start', {});
       await runner.flush();
-      await expect.poll(async () => (await presence(buildId)).runner?.backlog.events).toBe(0);
+      await expect.poll(async () => (await presence(buildId)).runner?.backlog.events, { timeout: 10_000 }).toBe(0);
 
       proxy.pause({ severOpen: true });
       // The runner's last word may still be in flight, or held for the end of its write window.
@@ -161,7 +161,7 @@ describe('runner presence from the library', () => {
     const child = await startRunnerChild({ url: server.url, buildId, token, spoolDir, count: 5, window: 5, flush: true, heartbeatIntervalMs: INTERVAL, stayOpen: true });
     try {
       await child.waitFor(/^idle$/);
-      await expect.poll(async () => (await presence(buildId)).runner?.pid).toBe(child.pid);
+      await expect.poll(async () => (await presence(buildId)).runner?.pid, { timeout: 10_000 }).toBe(child.pid);
       await sleep(2 * INTERVAL);
       expect(ageMs(await presence(buildId))).toBeLessThanOrEqual(2 * INTERVAL);
       child.process.kill('SIGKILL');

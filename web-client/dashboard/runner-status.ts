@@ -51,10 +51,10 @@ export class RunnerStatus {
   }
 }
 
-/** `on ci-7 · pid 4242 · runner 0.2.0 · 340 events (52 KB) not yet sent · connection offline`. */
+/** `on ci-7 · pid 4242 · runner 0.2.0 · 340 events (52 KB) not yet acknowledged · connection offline`. */
 function describeRunnerDetail(runner: RunnerPresence): string {
   const parts = [`on ${runner.host}`, `pid ${runner.pid}`, `runner ${runner.version}`];
-  if (runner.backlog.events > 0) parts.push(`${formatCount(runner.backlog.events)} events (${formatBytes(runner.backlog.bytes)}) not yet sent`);
+  if (runner.backlog.events > 0) parts.push(`${formatCount(runner.backlog.events)} events (${formatBytes(runner.backlog.bytes)}) not yet acknowledged`);
   parts.push(`connection ${runner.state}`);
   return parts.join(' · ');
 }
