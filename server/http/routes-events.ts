@@ -27,7 +27,11 @@ export function registerEventRoutes(app: Hono<AppEnv>, deps: AppDeps): void {
       metrics.appendRequests.inc({ outcome: 'ok' });
       // PROTOCOL §Runner presence: an accepted append is word from the runner. Not awaited: the
       // write is throttled and must never hold up the answer of a commit.
-      if (runner !== undefined) deps.presence.report(buildId, generationOf(principal), runner, receivedAt).catch((error: unknown) => deps.logger.warn({ err: error }, 'runner presence write failed'));
+      if (runner !== undefined) {
+        deps.presence
+          .report(buildId, generationOf(principal), runner, receivedAt)
+          .catch((error: unknown) => deps.logger.warn({ err: error }, 'runner presence write failed'));
+      }
       return c.json(response);
     } catch (error) {
       if (error instanceof ProblemError) metrics.appendRequests.inc({ outcome: error.code });
