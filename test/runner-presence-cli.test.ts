@@ -102,6 +102,7 @@ describe('runner presence from the CLI', () => {
         .filter(after)
         .map((f) => JSON.parse(f.data!).runner as RunnerPresence);
       const behind = reports.map((r) => r.backlog.events);
+      console.log(`runner presence (CLI): silent ${ageMs(during)} ms into a ${OUTAGE_MS} ms outage; backlogs stored after it: ${behind.join(' → ')}`);
       expect(behind[0], `backlogs reported: ${behind.join(', ')}`).toBeGreaterThan(0);
       expect(behind.at(-1)).toBe(0);
       await writeFile(stop, '');

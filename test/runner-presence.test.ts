@@ -144,6 +144,7 @@ describe('runner presence from the library', () => {
         .filter(after)
         .map((f) => JSON.parse(f.data!).runner as RunnerPresence);
       const behind = reports.map((r) => r.backlog.events);
+      console.log(`runner presence (library): silent ${ageMs(during)} ms into a ${OUTAGE_MS} ms outage; backlogs stored after it: ${behind.join(' → ')}`);
       expect(behind[0], `backlogs reported: ${behind.join(', ')}`).toBeGreaterThan(0);
       expect(behind.at(-1)).toBe(0);
       expect(Date.parse(reports[0]!.lastSeenAt)).toBeGreaterThan(Date.parse(cut.runner!.lastSeenAt) + OUTAGE_MS / 2);

@@ -103,6 +103,7 @@ describe.skipIf(BROWSER_UNAVAILABLE !== undefined)('runner presence in Chromium'
       await build.page.waitForSelector('[data-testid="runner-status"][data-runner="live"]', { timeout: 30_000 });
       const kinds = await build.page.evaluate(() => window.runnerKinds!);
       const changes = kinds.filter((k, i) => i === 0 || k !== kinds[i - 1]);
+      console.log(`runner presence (Chromium): the build page's runner status went ${changes.join(' → ')}`);
       expect(changes, `runner status went ${changes.join(' → ')}`).toEqual(['live', 'silent', 'behind', 'live']);
       await list.page.waitForSelector(`tr[data-build-id="${buildId}"] .runner[data-runner="live"]`, { timeout: 10_000 });
 
