@@ -12,6 +12,9 @@ export class RunnerStatus {
   readonly el: HTMLElement;
   readonly #text: HTMLElement;
   readonly #detail: HTMLElement | undefined;
+  /** Announces changes of kind to screen readers; the ticking text itself is not a live region. */
+  readonly #announce: HTMLElement | undefined;
+  #kind = '';
   #runner: RunnerPresence | null = null;
   #complete = false;
 
@@ -19,12 +22,14 @@ export class RunnerStatus {
   constructor(options: { readonly detail: boolean; readonly testId?: string }) {
     this.#text = h('span', { class: 'runner-text' });
     this.#detail = options.detail ? h('span', { class: 'runner-detail muted', attrs: { 'data-testid': 'runner-detail' } }) : undefined;
+    this.#announce = options.detail ? h('span', { class: 'visually-hidden', attrs: { 'aria-live': 'polite' } }) : undefined;
     this.el = h(
       'span',
-      { class: 'runner', attrs: { role: 'status', 'data-testid': options.testId } },
+      { class: 'runner', attrs: { 'data-testid': options.testId } },
       h('span', { class: 'runner-dot', attrs: { 'aria-hidden': 'true' } }),
       this.#text,
       this.#detail,
+      this.#announce,
     );
     this.tick();
   }
@@ -41,6 +46,11 @@ export class RunnerStatus {
     const described = describeRunner({ complete: this.#complete, runner }, now);
     setAttr(this.el, 'data-runner', described.kind);
     setText(this.#text, described.text);
+    // Once per change of kind, not once a second: "no word for 15 s, 16 s, 17 s" is for eyes.
+    if (described.kind !== this.#kind) {
+      if (this.#announce !== undefined && this.#kind !== '') setText(this.#announce, described.text);
+      this.#kind = described.kind;
+    }
     // A silent runner's detail is what it said last, not what is true now: say so.
     const about = runner === null ? '' : `${described.kind === 'silent' ? 'last report: ' : ''}${describeRunnerDetail(runner)}`;
     setAttr(this.el, 'title', about || undefined);
