@@ -162,6 +162,7 @@ for (const backend of BACKENDS) {
       const bound = Math.floor(elapsed / writeWindowMs(INTERVAL)) + 2;
       await expect.poll(async () => (await server.api(`/v1/builds/${buildId}`)).body.runner?.backlog.events, { timeout: 3 * INTERVAL }).toBe(0);
       const writes = (await written()) - writtenBefore;
+      console.log(`runner presence (${backend.name}): 30 appends with a report over ${elapsed} ms, interval ${INTERVAL} ms: ${writes} presence writes`);
       expect(writes).toBeGreaterThanOrEqual(2);
       expect(writes).toBeLessThanOrEqual(bound);
       expect(writes).toBeLessThan(30);
