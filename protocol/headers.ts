@@ -10,6 +10,8 @@ export const Headers = {
   cacheControl: 'Cache-Control',
   accelBuffering: 'X-Accel-Buffering',
   requestId: 'X-Request-Id',
+  /** An append's runner report (PROTOCOL §Runner presence): the report's JSON, ASCII only. */
+  runner: 'Runlog-Runner',
 } as const;
 
 export const ContentTypes = {

@@ -65,3 +65,18 @@ export const SSE_RETRY_MIN_MS = 1000;
 export const SSE_RETRY_MAX_MS = 3000;
 /** A comment frame every this often when nothing else is sent. */
 export const SSE_PING_INTERVAL_MS = 15_000;
+
+/** PROTOCOL §Runner presence: how often a runner says it is alive when it has nothing to append. */
+export const HEARTBEAT_INTERVAL_DEFAULT_MS = 5_000;
+/** The shortest and longest interval a runner may declare (`intervalMs` of its report). */
+export const HEARTBEAT_INTERVAL_MIN_MS = 100;
+export const HEARTBEAT_INTERVAL_MAX_MS = 3_600_000;
+/**
+ * A runner not heard from for more than this many of its own intervals is silent: readers say
+ * "no word from the runner", and the server counts it in `runlog_runners_silent`. Three leaves
+ * room for one lost heartbeat and the server's once-per-interval write on top of the interval.
+ */
+export const RUNNER_SILENT_AFTER_INTERVALS = 3;
+/** Longest `host` and `version` in a runner report. */
+export const RUNNER_HOST_MAX_CHARS = 255;
+export const RUNNER_VERSION_MAX_CHARS = 64;

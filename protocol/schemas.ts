@@ -2,7 +2,15 @@
 // them, clients parse answers with them, and openapi.yaml says the same in JSON Schema.
 // Each schema infers exactly its plain type in wire-types.ts (checked below at compile time).
 import { z } from 'zod';
-import { BUILD_ID_PATTERN, EVENT_TYPE_PATTERN, MAX_SEQ } from './limits.js';
+import {
+  BUILD_ID_PATTERN,
+  EVENT_TYPE_PATTERN,
+  HEARTBEAT_INTERVAL_MAX_MS,
+  HEARTBEAT_INTERVAL_MIN_MS,
+  MAX_SEQ,
+  RUNNER_HOST_MAX_CHARS,
+  RUNNER_VERSION_MAX_CHARS,
+} from './limits.js';
 import type * as Wire from './wire-types.js';
 
 export type * from './wire-types.js';
@@ -50,6 +58,38 @@ export const LogEventSchema = z.object({
   receivedAt: z.string(),
 });
 
+export const RunnerConnectionStateSchema = z.enum(['online', 'backoff', 'offline']);
+export const RunnerBacklogSchema = z.object({
+  events: z.number().int().min(0).max(MAX_SEQ),
+  bytes: z.number().int().min(0).max(Number.MAX_SAFE_INTEGER),
+});
+/**
+ * A runner's report of itself. Not strict: members a later runner adds are dropped, so a newer
+ * runner never has its appends refused by an older server over its `Runlog-Runner` header.
+ */
+export const RunnerReportSchema = z.object({
+  backlog: RunnerBacklogSchema,
+  state: RunnerConnectionStateSchema,
+  host: z.string().min(1).max(RUNNER_HOST_MAX_CHARS),
+  pid: z.number().int().min(0).max(2 ** 32 - 1),
+  version: z.string().min(1).max(RUNNER_VERSION_MAX_CHARS),
+  intervalMs: z.number().int().min(HEARTBEAT_INTERVAL_MIN_MS).max(HEARTBEAT_INTERVAL_MAX_MS),
+});
+export const RunnerPresenceSchema = z.object({
+  lastSeenAt: z.string(),
+  backlog: RunnerBacklogSchema,
+  state: RunnerConnectionStateSchema,
+  host: z.string(),
+  pid: z.number().int().min(0),
+  version: z.string(),
+  intervalMs: z.number().int().min(1),
+});
+export const HeartbeatRequestSchema = z.strictObject({
+  epoch: EpochSchema.optional(),
+  runner: RunnerReportSchema,
+});
+export const RunnerFrameSchema = z.object({ buildId: z.string(), runner: RunnerPresenceSchema });
+
 export const BuildStatusSchema = z.enum(['running', 'complete']);
 export const BuildSchema = z.object({
   buildId: z.string(),
@@ -61,6 +101,7 @@ export const BuildSchema = z.object({
   lastEventAt: z.string().nullable(),
   epoch: EpochSchema,
   digest: z.string(),
+  runner: RunnerPresenceSchema.nullable(),
 });
 
 export const CreateBuildRequestSchema = z.strictObject({
@@ -116,6 +157,10 @@ export type SchemasMatchWireTypes = [
   Check<Same<z.infer<typeof AppendResponseSchema>, Wire.AppendResponse>>,
   Check<Same<z.infer<typeof LogEventSchema>, Wire.LogEvent>>,
   Check<Same<z.infer<typeof BuildSchema>, Wire.Build>>,
+  Check<Same<z.infer<typeof RunnerReportSchema>, Wire.RunnerReport>>,
+  Check<Same<z.infer<typeof RunnerPresenceSchema>, Wire.RunnerPresence>>,
+  Check<Same<z.infer<typeof HeartbeatRequestSchema>, Wire.HeartbeatRequest>>,
+  Check<Same<z.infer<typeof RunnerFrameSchema>, Wire.RunnerFrame>>,
   Check<Same<z.infer<typeof CreateBuildRequestSchema>, Wire.CreateBuildRequest>>,
   Check<Same<z.infer<typeof CreateBuildResponseSchema>, Wire.CreateBuildResponse>>,
   Check<Same<z.infer<typeof BuildListSchema>, Wire.BuildList>>,

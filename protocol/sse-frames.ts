@@ -11,6 +11,12 @@ export interface SseFrame {
   comment?: string;
 }
 
+/**
+ * The named event that carries a runner's presence (PROTOCOL §Runner presence) on a build's
+ * stream and on the live build list. It has no `id:`, so it never moves a reader's Last-Event-ID.
+ */
+export const SSE_RUNNER_EVENT = 'runner';
+
 /** The keep-alive comment sent when a stream has been idle (PROTOCOL §SSE). */
 export const SSE_PING_FRAME = ': ping\n\n';
 

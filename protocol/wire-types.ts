@@ -49,6 +49,52 @@ export interface Build {
   lastEventAt: string | null;
   epoch: number;
   digest: string;
+  /** The runner's latest report, as the server last stored it; null before its first contact. */
+  runner: RunnerPresence | null;
+}
+
+/** How the runner sees its connection to the server (`@runlog/runner`'s status state). */
+export type RunnerConnectionState = 'online' | 'backoff' | 'offline';
+
+/** Events the runner holds that the server has not acknowledged, and their bytes on its disk. */
+export interface RunnerBacklog {
+  events: number;
+  bytes: number;
+}
+
+/** What a runner says of itself (PROTOCOL §Runner presence): a heartbeat's `runner`, or an append's `Runlog-Runner` header. */
+export interface RunnerReport {
+  backlog: RunnerBacklog;
+  state: RunnerConnectionState;
+  host: string;
+  pid: number;
+  version: string;
+  /** The runner's heartbeat interval: readers call it silent after RUNNER_SILENT_AFTER_INTERVALS of these. */
+  intervalMs: number;
+}
+
+/** `Build.runner`: the latest report, and when the server received it. */
+export interface RunnerPresence {
+  lastSeenAt: string;
+  backlog: RunnerBacklog;
+  state: RunnerConnectionState;
+  host: string;
+  pid: number;
+  version: string;
+  intervalMs: number;
+}
+
+/** `POST /v1/builds/{buildId}/heartbeat`. */
+export interface HeartbeatRequest {
+  /** The runner's epoch: an older one than the build's is `403 stale_epoch`. Absent means 0. */
+  epoch?: number | undefined;
+  runner: RunnerReport;
+}
+
+/** `event: runner` frame of a build stream and of the live build list. */
+export interface RunnerFrame {
+  buildId: string;
+  runner: RunnerPresence;
 }
 
 export interface CreateBuildRequest {

@@ -1,7 +1,7 @@
 // `runlog-runner` command line: the help text, and argv + environment → one typed command.
 // Options come from flags first, then RUNLOG_* variables; a missing one is a usage error.
 import { parseArgs } from 'node:util';
-import { BUILD_ID_PATTERN } from '../protocol/limits.js';
+import { BUILD_ID_PATTERN, HEARTBEAT_INTERVAL_MAX_MS, HEARTBEAT_INTERVAL_MIN_MS } from '../protocol/limits.js';
 
 export const CLI_NAME = 'runlog-runner';
 
@@ -38,6 +38,9 @@ Options (each also read from the environment variable shown):
   --no-echo                               exec: do not copy CMD's output to this terminal
   --takeover                              emit, exec: take the build over from another runner
                                           (raises the epoch; continues after the server's ack)
+  --heartbeat-ms MS   RUNLOG_HEARTBEAT_MS emit, exec, flush: tell the server the runner is alive
+                                          every MS ms while it has nothing to send (default
+                                          5000; 0 turns it off)
   -h, --help                              Show this text.
 
 Exit status: 0 on success; exec: CMD's exit code (1 if CMD succeeded but the upload failed);
@@ -60,6 +63,8 @@ export interface RunnerArgs {
   readonly token: string;
   readonly spoolDir: string;
   readonly takeover: boolean;
+  /** Undefined: the library's default. */
+  readonly heartbeatIntervalMs?: number;
 }
 
 /** Bad usage: the message names the problem; the CLI prints it on one line and exits 2. */
@@ -88,6 +93,7 @@ export function parseCommand(argv: readonly string[], env: Record<string, string
         json: { type: 'boolean' },
         'no-echo': { type: 'boolean' },
         takeover: { type: 'boolean' },
+        'heartbeat-ms': { type: 'string' },
         help: { type: 'boolean', short: 'h' },
       },
     });
@@ -125,13 +131,28 @@ export function parseCommand(argv: readonly string[], env: Record<string, string
     if (args.length > expected) throw new UsageError(`${name} takes ${expected === 0 ? 'no' : `at most ${expected}`} argument${expected === 1 ? '' : 's'}; unexpected ${JSON.stringify(args[expected])}`);
     if (rest !== undefined && name !== 'exec') throw new UsageError(`${name} takes nothing after --`);
   };
-  const runnerArgs = (): RunnerArgs => ({
-    url: url(),
-    buildId: buildId(true)!,
-    token: need(values.token, 'token', 'RUNLOG_TOKEN'),
-    spoolDir: pick(values.spool, 'RUNLOG_SPOOL') ?? SPOOL_DEFAULT,
-    takeover: values.takeover === true,
-  });
+  const heartbeat = (): number | undefined => {
+    const raw = pick(values['heartbeat-ms'], 'RUNLOG_HEARTBEAT_MS');
+    if (raw === undefined) return undefined;
+    const ms = Number(raw);
+    if (!/^\d+$/.test(raw) || !(ms === 0 || (ms >= HEARTBEAT_INTERVAL_MIN_MS && ms <= HEARTBEAT_INTERVAL_MAX_MS))) {
+      throw new UsageError(
+        `${source(values['heartbeat-ms'], 'heartbeat-ms', 'RUNLOG_HEARTBEAT_MS')} must be 0 or ${HEARTBEAT_INTERVAL_MIN_MS}–${HEARTBEAT_INTERVAL_MAX_MS} ms, got ${JSON.stringify(raw)}`,
+      );
+    }
+    return ms;
+  };
+  const runnerArgs = (): RunnerArgs => {
+    const heartbeatIntervalMs = heartbeat();
+    return {
+      url: url(),
+      buildId: buildId(true)!,
+      token: need(values.token, 'token', 'RUNLOG_TOKEN'),
+      spoolDir: pick(values.spool, 'RUNLOG_SPOOL') ?? SPOOL_DEFAULT,
+      takeover: values.takeover === true,
+      ...(heartbeatIntervalMs === undefined ? {} : { heartbeatIntervalMs }),
+    };
+  };
 
   switch (name) {
     case 'create': {

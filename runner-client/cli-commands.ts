@@ -55,7 +55,14 @@ export async function runCommand(command: Exclude<Command, { name: 'help' }>, io
 
 /** Opens the runner, shows its state changes, and closes it whatever happens. */
 async function withRunner(args: RunnerArgs, io: CliIo, body: (runner: Runner) => Promise<number>): Promise<number> {
-  const runner = await openRunner({ url: args.url, buildId: args.buildId, token: args.token, spoolDir: args.spoolDir, takeover: args.takeover });
+  const runner = await openRunner({
+    url: args.url,
+    buildId: args.buildId,
+    token: args.token,
+    spoolDir: args.spoolDir,
+    takeover: args.takeover,
+    ...(args.heartbeatIntervalMs === undefined ? {} : { heartbeatIntervalMs: args.heartbeatIntervalMs }),
+  });
   // exec draws its own live line; the others only report state changes.
   const status = new StatusLine(io.stderr, runner, { live: false });
   try {

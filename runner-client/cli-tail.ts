@@ -71,7 +71,8 @@ export async function tail(options: TailOptions): Promise<number | null> {
               const end = EndFrameSchema.safeParse(parseJson(frame.data));
               return end.success ? end.data.final : (lastId ?? null);
             }
-            if (frame.data === undefined) continue;
+            // Named frames other than `end` (`event: runner`, PROTOCOL §Runner presence) are not log events.
+            if (frame.data === undefined || frame.event !== undefined) continue;
             const event = LogEventSchema.safeParse(parseJson(frame.data));
             if (!event.success) continue;
             options.out.write(`${formatEvent(event.data, options.json)}\n`);

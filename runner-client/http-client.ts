@@ -66,7 +66,15 @@ export class HttpClient {
    * those come back as `kind: 'error'` with a RetryableError (network, timeout, 5xx, 429, 408,
    * an unreadable answer) or an UploadRejectedError (any other 3xx/4xx).
    */
-  async request(method: string, path: string, body: Uint8Array | string | undefined, signal: AbortSignal | undefined, context: string): Promise<HttpResult> {
+  async request(
+    method: string,
+    path: string,
+    body: Uint8Array | string | undefined,
+    signal: AbortSignal | undefined,
+    context: string,
+    /** Sent with this request only (an append's `Runlog-Runner` report). */
+    extraHeaders?: Readonly<Record<string, string>>,
+  ): Promise<HttpResult> {
     // One controller per request, aborted by the deadline or the caller; both hooks are undone
     // afterwards (AbortSignal.any on a long-lived signal keeps every dependent alive in Node 20).
     const timeoutMs = this.#options.requestTimeoutMs ?? HttpClientDefaults.requestTimeoutMs;
@@ -80,7 +88,7 @@ export class HttpClient {
     signal?.addEventListener('abort', onAbort, { once: true });
     if (signal?.aborted === true) onAbort();
     try {
-      return await this.#exchange(method, path, body, signal, controller.signal, () => timedOut, timeoutMs, context);
+      return await this.#exchange(method, path, body, signal, controller.signal, () => timedOut, timeoutMs, context, extraHeaders);
     } finally {
       clearTimeout(timer);
       signal?.removeEventListener('abort', onAbort);
@@ -96,8 +104,9 @@ export class HttpClient {
     timedOut: () => boolean,
     timeoutMs: number,
     context: string,
+    extraHeaders: Readonly<Record<string, string>> | undefined,
   ): Promise<HttpResult> {
-    const headers: Record<string, string> = { [H.authorization]: BEARER_PREFIX + this.#options.token, accept: ContentTypes.json };
+    const headers: Record<string, string> = { ...extraHeaders, [H.authorization]: BEARER_PREFIX + this.#options.token, accept: ContentTypes.json };
     if (body !== undefined) headers[H.contentType] = ContentTypes.json;
     let response: Response;
     let text: string;

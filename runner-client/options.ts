@@ -1,6 +1,6 @@
 // The options of `openRunner`, their defaults (with why), and the fail-fast checks that
 // name the option and the value.
-import { BUILD_ID_PATTERN, LimitDefaults } from '../protocol/index.js';
+import { BUILD_ID_PATTERN, HEARTBEAT_INTERVAL_DEFAULT_MS, HEARTBEAT_INTERVAL_MAX_MS, HEARTBEAT_INTERVAL_MIN_MS, LimitDefaults } from '../protocol/index.js';
 import { InvalidOptionError } from './errors.js';
 
 /** `fetch` as the runner calls it; tests pass msw-intercepted `globalThis.fetch`. */
@@ -54,6 +54,12 @@ export interface RunnerOptions {
   readonly maxDelayMs?: number;
   /** One append request's limit, answer included. @default 30000 */
   readonly requestTimeoutMs?: number;
+  /**
+   * How often the runner tells the server it is alive when it has nothing to append
+   * (PROTOCOL §Runner presence); every append carries the same report, so a busy runner sends
+   * no extra requests. `0` turns heartbeats and the reports on appends off. @default 5000
+   */
+  readonly heartbeatIntervalMs?: number;
   /** Stamp each event's `time` with the runner's clock when `emit` gets none. @default true */
   readonly stampTime?: boolean;
   /** Largest serialized `data` `emit` accepts (the server's limit). @default 256 KiB */
@@ -81,6 +87,7 @@ export const RunnerDefaults = {
   baseDelayMs: 100, // PROTOCOL §Runner obligations
   maxDelayMs: 10_000, // PROTOCOL §Runner obligations
   requestTimeoutMs: 30_000, // a group commit takes well under a second; 30 s means the answer is lost
+  heartbeatIntervalMs: HEARTBEAT_INTERVAL_DEFAULT_MS, // a page notices a dead runner within 15 s; one small request per 5 s per idle build
   stampTime: true,
   maxEventDataBytes: LimitDefaults.maxEventDataBytes,
   maxEventDataDepth: LimitDefaults.maxEventDataDepth,
@@ -96,6 +103,16 @@ function checkInteger(name: string, value: number, min: number, max: number): nu
 
 function checkString(name: string, value: unknown): string {
   if (typeof value !== 'string' || value === '') throw new InvalidOptionError(`Expected \`${name}\` to be a non-empty string, got ${String(value)}`);
+  return value;
+}
+
+function checkHeartbeatInterval(value: number): number {
+  if (value === 0) return 0;
+  if (!Number.isInteger(value) || value < HEARTBEAT_INTERVAL_MIN_MS || value > HEARTBEAT_INTERVAL_MAX_MS) {
+    throw new InvalidOptionError(
+      `Expected \`heartbeatIntervalMs\` to be 0 (off) or an integer ${HEARTBEAT_INTERVAL_MIN_MS}–${HEARTBEAT_INTERVAL_MAX_MS}, got ${String(value)}`,
+    );
+  }
   return value;
 }
 
@@ -136,6 +153,7 @@ export function resolveRunnerOptions(options: RunnerOptions): ResolvedRunnerOpti
     baseDelayMs,
     maxDelayMs: checkInteger('maxDelayMs', options.maxDelayMs ?? RunnerDefaults.maxDelayMs, baseDelayMs, 24 * 3_600_000),
     requestTimeoutMs: checkInteger('requestTimeoutMs', options.requestTimeoutMs ?? RunnerDefaults.requestTimeoutMs, 100, 3_600_000),
+    heartbeatIntervalMs: checkHeartbeatInterval(options.heartbeatIntervalMs ?? RunnerDefaults.heartbeatIntervalMs),
     stampTime: options.stampTime ?? RunnerDefaults.stampTime,
     maxEventDataBytes: checkInteger('maxEventDataBytes', options.maxEventDataBytes ?? RunnerDefaults.maxEventDataBytes, 16, 64 * 1024 * 1024),
     maxEventDataDepth: checkInteger('maxEventDataDepth', options.maxEventDataDepth ?? RunnerDefaults.maxEventDataDepth, 1, 10_000),

@@ -6,6 +6,7 @@ import { BuildSchema } from '../protocol/index.js';
 import { Backoff } from './backoff.js';
 import { RetryableError, RunnerError, type InvalidEventError } from './errors.js';
 import { encodeEvent, eventTime, type EventTime } from './event-input.js';
+import { Heartbeat } from './heartbeat.js';
 import { HttpClient } from './http-client.js';
 import { resolveRunnerOptions, type ResolvedRunnerOptions, type RunnerOptions } from './options.js';
 import { Spool } from './spool.js';
@@ -50,6 +51,10 @@ export interface RunnerStats extends RunnerStatus {
   readonly eventsSent: number;
   /** Why the uploader stopped, if it did. */
   readonly stopped: RunnerError | null;
+  /** Heartbeats sent (PROTOCOL §Runner presence); appends carry the same report without one. */
+  readonly heartbeats: number;
+  /** Heartbeats that got no 2xx. */
+  readonly heartbeatFailures: number;
 }
 
 export interface FinishResult {
@@ -79,6 +84,8 @@ export class Runner {
   readonly #spool: Spool;
   readonly #http: HttpClient;
   readonly #uploader: Uploader;
+  /** Undefined with `heartbeatIntervalMs: 0`. */
+  readonly #heartbeat: Heartbeat | undefined;
   #fatal: RunnerError | undefined;
   #closing: Promise<void> | undefined;
   #lastStatus = '';
@@ -87,9 +94,15 @@ export class Runner {
     this.#options = options;
     this.#spool = spool;
     this.#http = http;
+    const heartbeat =
+      options.heartbeatIntervalMs > 0
+        ? new Heartbeat(http, () => this.#presenceSnapshot(), { buildId: options.buildId, intervalMs: options.heartbeatIntervalMs }, (error) => this.#uploader.fail(error))
+        : undefined;
+    this.#heartbeat = heartbeat;
     this.#uploader = new Uploader(spool, http, options, {
       onChange: () => this.#reportStatus(),
       onFatal: (error) => this.#onFatal(error),
+      ...(heartbeat === undefined ? {} : { appendHeaders: () => heartbeat.headerFor() }),
     });
     spool.onDurable = () => this.#uploader.pump();
     spool.onFailure = (error) => this.#uploader.fail(error);
@@ -108,6 +121,7 @@ export class Runner {
     }
     const runner = new Runner(options, spool, http);
     runner.#uploader.pump();
+    runner.#heartbeat?.start();
     return runner;
   }
 
@@ -214,6 +228,8 @@ export class Runner {
       failures: up.failures,
       eventsSent: up.eventsSent,
       stopped: up.stopped,
+      heartbeats: this.#heartbeat?.stats().sent ?? 0,
+      heartbeatFailures: this.#heartbeat?.stats().failed ?? 0,
     };
   }
 
@@ -223,11 +239,26 @@ export class Runner {
    */
   close(): Promise<void> {
     this.#closing ??= (async () => {
+      await this.#heartbeat?.close();
       await this.#uploader.close();
       await this.#spool.close();
       await this.#http.close();
     })();
     return this.#closing;
+  }
+
+  /** What a presence report says of this runner right now (PROTOCOL §Runner presence). */
+  #presenceSnapshot() {
+    const up = this.#uploader.stats();
+    const spool = this.#spool.state();
+    return {
+      unackedEvents: spool.lastSeq - up.ack,
+      unackedBytes: spool.unackedBytes,
+      state: up.state,
+      epoch: spool.epoch,
+      done: spool.finalSeq !== null && up.ack >= spool.finalSeq,
+      stopped: up.stopped !== null,
+    };
   }
 
   #reportStatus(): void {

@@ -52,6 +52,8 @@ export interface UploaderEvents {
   onChange(): void;
   /** The uploader stopped for good. */
   onFatal(error: RunnerError): void;
+  /** Extra headers of an append as it goes out: the runner's presence report (PROTOCOL §Runner presence). */
+  appendHeaders?(): Readonly<Record<string, string>> | undefined;
 }
 
 export interface UploaderStats {
@@ -190,7 +192,8 @@ export class Uploader {
       this.#requests++;
       this.#eventsSent += records.length;
       const path = `/v1/builds/${encodeURIComponent(this.#options.buildId)}/events`;
-      const result = await this.#http.request('POST', path, body, this.#abort.signal, `append ${flight.from}–${sentTo}`);
+      const headers = this.#events.appendHeaders?.();
+      const result = await this.#http.request('POST', path, body, this.#abort.signal, `append ${flight.from}–${sentTo}`, headers);
       if (result.kind === 'aborted' || this.#closed) return;
       // From here on the answer, not the flight, says what the server holds of these seqs.
       this.#inFlight.delete(id);

@@ -11,6 +11,7 @@ import { registerBuildRoutes } from './http/routes-builds.js';
 import { registerEventRoutes } from './http/routes-events.js';
 import { registerMessageRoutes } from './http/routes-messages.js';
 import { registerLogRoutes } from './http/routes-log.js';
+import { registerHeartbeatRoutes } from './http/routes-heartbeat.js';
 import { registerDashboardRoutes } from './http/routes-dashboard.js';
 import { registerOpsRoutes } from './http/routes-ops.js';
 import { registerStreamRoutes } from './http/routes-stream.js';
@@ -27,6 +28,7 @@ const API_METHODS: Record<string, string[]> = {
   '/v1/builds/:buildId/log': ['GET'],
   '/v1/builds/:buildId/log/lines': ['GET'],
   '/v1/builds/:buildId/log/search': ['GET'],
+  '/v1/builds/:buildId/heartbeat': ['POST'],
 };
 
 export function createApp(deps: AppDeps, extraRoutes?: (app: Hono<AppEnv>) => void): Hono<AppEnv> {
@@ -48,7 +50,7 @@ export function createApp(deps: AppDeps, extraRoutes?: (app: Hono<AppEnv>) => vo
     cors({
       origin: '*',
       allowMethods: ['GET', 'POST', 'DELETE'],
-      allowHeaders: [H.authorization, H.contentType, H.lastEventId, H.ifNoneMatch],
+      allowHeaders: [H.authorization, H.contentType, H.lastEventId, H.ifNoneMatch, H.runner],
       exposeHeaders: [H.etag, H.retryAfter, H.requestId],
       maxAge: 600,
     }),
@@ -58,6 +60,7 @@ export function createApp(deps: AppDeps, extraRoutes?: (app: Hono<AppEnv>) => vo
   registerEventRoutes(app, deps);
   registerMessageRoutes(app, deps);
   registerLogRoutes(app, deps);
+  registerHeartbeatRoutes(app, deps);
   registerStreamRoutes(app, deps);
   registerOpsRoutes(app, deps);
   registerDashboardRoutes(app, deps);

@@ -16,6 +16,9 @@ import { hubChannel } from './log/hub-message.js';
 import { KyselyLogStore } from './log/kysely-log-store.js';
 import { LogEngine } from './log/log-engine.js';
 import { Metrics } from './metrics.js';
+import { PresenceMetrics } from './presence/presence-metrics.js';
+import { PresenceStore } from './presence/presence-store.js';
+import { PresenceTracker } from './presence/presence-tracker.js';
 
 /** How long in-flight responses get to finish once a shutdown has begun. */
 const SHUTDOWN_GRACE_MS = 2000;
@@ -28,6 +31,8 @@ export interface RunningServer {
   readonly generatedAdminTokenFile: string | undefined;
   readonly signer: TokenSigner;
   readonly engine: LogEngine;
+  /** Runner presence: reports, their once-per-interval writes, and what readers are told. */
+  readonly presence: PresenceTracker;
   readonly database: Database;
   readonly logger: Logger;
   /** Graceful stop: refuse new appends, finish and answer queued commits, end streams, close. */
@@ -60,9 +65,18 @@ export async function startServer(config: ServerConfig, options: StartOptions = 
     tailCacheEvents: config.tailCacheEvents,
     onGroup: (appends, events, durationMs) => metrics.recordGroup(appends, events, durationMs),
   });
+  let presenceMetrics: PresenceMetrics | undefined;
+  const presence = new PresenceTracker(new PresenceStore(database.db), hub, {
+    logger,
+    onReport: (outcome) => presenceMetrics?.reports.inc({ result: outcome }),
+  });
+  presenceMetrics = new PresenceMetrics(metrics.registry, presence, logger);
   const signer = new TokenSigner(secrets.secret, secrets.adminToken);
   const shutdown = new AbortController();
-  const app = createApp({ config, database, engine, signer, metrics, logger, shutdownSignal: shutdown.signal }, options.extraRoutes);
+  const app = createApp(
+    { config, database, engine, signer, metrics, presence, presenceMetrics, logger, shutdownSignal: shutdown.signal },
+    options.extraRoutes,
+  );
 
   const server: ServerType = await new Promise((resolve, reject) => {
     const s = serve({ fetch: app.fetch, port: config.port, hostname: config.host }, () => resolve(s));
@@ -79,12 +93,14 @@ export async function startServer(config: ServerConfig, options: StartOptions = 
     generatedAdminTokenFile: secrets.generatedAdminTokenFile,
     signer,
     engine,
+    presence,
     database,
     logger,
     close: () =>
       (closing ??= (async () => {
         // Streams end and long-polls answer now; appends already queued commit and are answered.
         shutdown.abort();
+        presence.close();
         await engine.drain();
         const http = server as ServerType & { closeIdleConnections(): void; closeAllConnections(): void };
         await new Promise<void>((resolve) => {

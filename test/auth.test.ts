@@ -35,6 +35,15 @@ const ROUTES: readonly RouteCase[] = [
     wrongBuild: 'appendX',
     okStatus: 200,
   },
+  {
+    name: 'heartbeat',
+    method: 'POST',
+    path: (b) => `/v1/builds/${b}/heartbeat`,
+    body: () => ({ runner: { backlog: { events: 0, bytes: 0 }, state: 'online', host: 'ci', pid: 1, version: '0.2.0', intervalMs: 5000 } }),
+    allowed: ['admin', 'appendX'],
+    wrongBuild: 'appendX',
+    okStatus: 204,
+  },
   { name: 'read events', method: 'GET', path: (b) => `/v1/builds/${b}/events`, allowed: ['admin', 'readAll', 'readX'], wrongBuild: 'readX', okStatus: 200 },
   { name: 'state', method: 'GET', path: (b) => `/v1/builds/${b}/state`, allowed: ['admin', 'readAll', 'readX'], wrongBuild: 'readX', okStatus: 200 },
   { name: 'messages', method: 'GET', path: (b) => `/v1/builds/${b}/messages`, allowed: ['admin', 'readAll', 'readX'], wrongBuild: 'readX', okStatus: 200 },
@@ -191,6 +200,9 @@ describe('auth matrix', () => {
     expect((await server.api('/v1/builds/reborn/events', { token: first.viewer })).status).toBe(401);
     const oldAppend = await server.api('/v1/builds/reborn/events', { token: first.runner, body: { from: 1, events: sampleEvents(1, 1) } });
     expect(oldAppend.status).toBe(401);
+    const report = { backlog: { events: 0, bytes: 0 }, state: 'online', host: 'ci', pid: 1, version: '0.2.0', intervalMs: 5000 };
+    expect((await server.api('/v1/builds/reborn/heartbeat', { token: first.runner, body: { runner: report } })).status).toBe(401);
+    expect((await server.api('/v1/builds/reborn')).body.runner).toBeNull();
     expect((await server.api('/v1/builds/reborn/events', { token: second.viewer })).status).toBe(200);
   });
 

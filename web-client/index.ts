@@ -5,7 +5,8 @@ export { watchBuild, WatchBuildDefaults, type BuildWatch, type WatchBuildOptions
 export { watchBuilds, compareNewestFirst, WatchBuildsDefaults, type BuildsWatch, type WatchBuildsOptions } from './watch-builds.js';
 export { ReconnectDefaults, reconnectDelayMs, type ReconnectOptions, type WatchStatus, type WatchStatusKind } from './watch-status.js';
 export { WebClientError, isFinalStatus, type WebClientErrorCode } from './errors.js';
+export { describeRunner, formatQuiet, silentAfterMs, type RunnerDescription, type RunnerPresenceKind } from './runner-presence.js';
 export type { EventSourceConstructor, EventSourceLike, FetchLike, TransportOptions } from './transport.js';
 export type { BuildState, Tool, ToolApproval, PendingApproval, SourceEntry, FileEntry, LogLine } from '../protocol/build-state.js';
 export type * from '../protocol/ui-message.js';
-export type { Build, LogEvent } from '../protocol/wire-types.js';
+export type { Build, LogEvent, RunnerBacklog, RunnerConnectionState, RunnerPresence } from '../protocol/wire-types.js';

@@ -5,7 +5,7 @@
 import { useEffect, useState } from 'react';
 import type { BuildState } from '../protocol/build-state.js';
 import type { UIMessage } from '../protocol/ui-message.js';
-import type { Build } from '../protocol/wire-types.js';
+import type { Build, RunnerPresence } from '../protocol/wire-types.js';
 import type { TransportOptions } from './transport.js';
 import { checkWatchBuildOptions, watchBuild } from './watch-build.js';
 import { checkWatchBuildsOptions, watchBuilds } from './watch-builds.js';
@@ -27,6 +27,8 @@ export interface BuildView<M = UIMessage> {
   readonly status: WatchStatus;
   /** The build's record as last read (on start and after errors); null until then. */
   readonly build: Build | null;
+  /** The runner's presence, kept current by the stream; null before its first contact. Describe it with `describeRunner`. */
+  readonly runner: RunnerPresence | null;
 }
 
 export interface BuildsView {
@@ -37,7 +39,7 @@ export interface BuildsView {
 
 const CONNECTING: WatchStatus = { kind: 'connecting' };
 const NO_MESSAGES: readonly never[] = [];
-const INITIAL_BUILD_VIEW: BuildView<never> = { state: null, messages: NO_MESSAGES, seq: 0, status: CONNECTING, build: null };
+const INITIAL_BUILD_VIEW: BuildView<never> = { state: null, messages: NO_MESSAGES, seq: 0, status: CONNECTING, build: null, runner: null };
 const INITIAL_BUILDS_VIEW: BuildsView = { builds: [], status: CONNECTING };
 
 /** The options that shape a connection: when any of them changes, the hook opens a new watcher. */
@@ -64,6 +66,7 @@ export function useBuild<M = UIMessage>(buildId: string, options: UseWatchOption
       onMessages: (messages) => setView((v) => ({ ...v, messages })),
       onStatus: (status) => setView((v) => ({ ...v, status })),
       onBuild: (build) => setView((v) => ({ ...v, build })),
+      onRunner: (runner) => setView((v) => ({ ...v, runner })),
     });
     return () => watch.close();
   }, [buildId, ...CONNECTION_KEYS.map((key) => options[key])]);
@@ -86,4 +89,4 @@ export function useBuilds(options: UseWatchOptions): BuildsView {
   return view;
 }
 
-export type { BuildState, Build, UIMessage, WatchStatus };
+export type { BuildState, Build, RunnerPresence, UIMessage, WatchStatus };

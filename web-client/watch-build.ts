@@ -2,14 +2,17 @@
 // /state (and the UIMessages at S' ≥ S from /messages), streams from `?after=S`, folds each
 // event with the shared reducers, and keeps the folds exact — a seq already applied is ignored,
 // a seq past the next one is repaired from the JSON endpoint first, and the watcher stops at
-// `end`, or for good on 401/403/404.
+// `end`, or for good on 401/403/404. The runner's presence comes with the build record and then
+// as `event: runner` frames (PROTOCOL §Runner presence).
 import { initialBuildState, reduceEvents, type BuildState } from '../protocol/build-state.js';
 import type { UIMessage } from '../protocol/ui-message.js';
 import { initialMessagesState, reduceMessages, type MessagesState } from '../protocol/ui-messages.js';
 import { BUILD_ID_PATTERN } from '../protocol/limits.js';
-import type { Build, EventsPage, LogEvent } from '../protocol/wire-types.js';
+import { SSE_RUNNER_EVENT } from '../protocol/sse-frames.js';
+import type { Build, EventsPage, LogEvent, RunnerFrame, RunnerPresence } from '../protocol/wire-types.js';
 import { WebClientError, codeForStatus, isFinalStatus } from './errors.js';
 import { EVENT_SOURCE_CLOSED, Transport, buildPath, checkTransportOptions, parseFrame as parseJson, type EventSourceLike, type TransportOptions } from './transport.js';
+import { isNewerPresence } from './runner-presence.js';
 import { ReconnectClock, callSafely, checkReconnectOptions, type ReconnectOptions, type WatchStatus } from './watch-status.js';
 
 export interface WatchBuildOptions<M = UIMessage> extends TransportOptions, ReconnectOptions {
@@ -27,6 +30,11 @@ export interface WatchBuildOptions<M = UIMessage> extends TransportOptions, Reco
   readonly onStatus?: (status: WatchStatus) => void;
   /** The build's record, each time the watcher reads it (on start and when probing after an error). */
   readonly onBuild?: (build: Build) => void;
+  /**
+   * The runner's presence whenever a newer report arrives — with the build record, then from
+   * the stream's `event: runner` frames. Describe it with `describeRunner`.
+   */
+  readonly onRunner?: (runner: RunnerPresence | null) => void;
   /** Events per JSON read while repairing a gap. @default 1000 */
   readonly repairPageEvents?: number;
 }
@@ -56,6 +64,8 @@ export interface BuildWatch<M = UIMessage> {
    */
   readonly messages: readonly M[];
   readonly status: WatchStatus;
+  /** The runner's latest presence (null before its first contact or before the build was read). */
+  readonly runner: RunnerPresence | null;
   readonly stats: Readonly<WatchStats>;
   /** Stops watching: closes the stream, cancels timers and requests. */
   close(): void;
@@ -79,7 +89,7 @@ export function checkWatchBuildOptions<M>(options: WatchBuildOptions<M>): void {
   if (options.messages !== undefined && typeof options.messages !== 'boolean') {
     throw new TypeError(`Expected \`messages\` to be a boolean, got ${JSON.stringify(options.messages)}`);
   }
-  for (const name of ['onState', 'onMessages', 'onEvent', 'onStatus', 'onBuild'] as const) {
+  for (const name of ['onState', 'onMessages', 'onEvent', 'onStatus', 'onBuild', 'onRunner'] as const) {
     if (options[name] !== undefined && typeof options[name] !== 'function') throw new TypeError(`Expected \`${name}\` to be a function`);
   }
 }
@@ -102,6 +112,7 @@ class BuildWatcher<M> implements BuildWatch<M> {
   /** The seq the messages are folded to: at least #seq once loaded (they load after the state). */
   #messagesSeq = 0;
   #status: WatchStatus = { kind: 'connecting' };
+  #runner: RunnerPresence | null = null;
   #source: EventSourceLike | undefined;
   /** Set by close(), complete or a final error: nothing happens after it. */
   #stopped = false;
@@ -134,6 +145,9 @@ class BuildWatcher<M> implements BuildWatch<M> {
   }
   get status(): WatchStatus {
     return this.#status;
+  }
+  get runner(): RunnerPresence | null {
+    return this.#runner;
   }
 
   close(): void {
@@ -168,7 +182,10 @@ class BuildWatcher<M> implements BuildWatch<M> {
 
   async #readBuild(): Promise<Build> {
     const build = await this.#transport.getJson<Build>(buildPath(this.buildId), {}, this.#abort.signal);
-    if (!this.#stopped) callSafely(() => this.#options.onBuild?.(build));
+    if (!this.#stopped) {
+      callSafely(() => this.#options.onBuild?.(build));
+      this.#setRunner(build.runner ?? null);
+    }
     return build;
   }
 
@@ -196,9 +213,21 @@ class BuildWatcher<M> implements BuildWatch<M> {
       this.#queue.push({ kind: 'end', final: typeof final?.final === 'number' ? final.final : this.#seq });
       this.#drain();
     });
+    es.addEventListener(SSE_RUNNER_EVENT, (message) => {
+      if (es !== this.#source) return;
+      const frame = parseJson(message.data) as Partial<RunnerFrame> | undefined;
+      if (typeof frame?.runner?.lastSeenAt === 'string') this.#setRunner(frame.runner);
+    });
     es.onerror = (event) => {
       if (es === this.#source) this.#onStreamError(es, event);
     };
+  }
+
+  /** A report newer than the one held: the stream's and the record's may cross. */
+  #setRunner(runner: RunnerPresence | null): void {
+    if (this.#stopped || !isNewerPresence(this.#runner, runner)) return;
+    this.#runner = runner;
+    callSafely(() => this.#options.onRunner?.(runner));
   }
 
   // ── applying events ───────────────────────────────────────────────────────────────────

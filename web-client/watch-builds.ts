@@ -2,11 +2,14 @@
 // current page as `data: Build` frames, then one per change, `event: deleted` for removals.
 // A reconnect starts again with the list, so after each (re)open the frames of a short window
 // are collected into a fresh list that replaces the shown one whole (no flicker, and builds
-// deleted while disconnected disappear).
+// deleted while disconnected disappear). `event: runner` frames keep each build's `runner`
+// current between its `data: Build` frames (PROTOCOL §Runner presence).
 import { QueryParams } from '../protocol/headers.js';
-import type { Build } from '../protocol/wire-types.js';
+import { SSE_RUNNER_EVENT } from '../protocol/sse-frames.js';
+import type { Build, RunnerFrame } from '../protocol/wire-types.js';
 import { WebClientError, codeForStatus, isFinalStatus } from './errors.js';
 import { EVENT_SOURCE_CLOSED, Transport, checkTransportOptions, parseFrame as parseJson, type EventSourceLike, type TransportOptions } from './transport.js';
+import { isNewerPresence } from './runner-presence.js';
 import { ReconnectClock, callSafely, checkReconnectOptions, type ReconnectOptions, type WatchStatus } from './watch-status.js';
 
 export interface WatchBuildsOptions extends TransportOptions, ReconnectOptions {
@@ -104,8 +107,11 @@ class BuildsWatcher implements BuildsWatch {
     };
     es.onmessage = (message) => {
       if (es !== this.#source) return;
-      const build = parseJson(message.data) as Build | undefined;
+      let build = parseJson(message.data) as Build | undefined;
       if (typeof build?.buildId !== 'string') return;
+      // A Build frame never takes a build's runner back to an older report than one already shown.
+      const known = this.#builds.get(build.buildId)?.runner ?? null;
+      if (isNewerPresence(build.runner ?? null, known)) build = { ...build, runner: known };
       if (this.#incoming !== undefined) {
         this.#incoming.set(build.buildId, build);
       } else {
@@ -119,6 +125,19 @@ class BuildsWatcher implements BuildsWatch {
       if (typeof id !== 'string') return;
       this.#incoming?.delete(id);
       if (this.#builds.delete(id)) this.#changed();
+    });
+    es.addEventListener(SSE_RUNNER_EVENT, (message) => {
+      if (es !== this.#source) return;
+      const frame = parseJson(message.data) as Partial<RunnerFrame> | undefined;
+      if (typeof frame?.buildId !== 'string' || typeof frame.runner?.lastSeenAt !== 'string') return;
+      const { buildId, runner } = frame;
+      const gathering = this.#incoming?.get(buildId);
+      if (gathering !== undefined && isNewerPresence(gathering.runner ?? null, runner)) this.#incoming!.set(buildId, { ...gathering, runner });
+      const shown = this.#builds.get(buildId);
+      if (shown !== undefined && isNewerPresence(shown.runner ?? null, runner)) {
+        this.#builds.set(buildId, { ...shown, runner });
+        if (this.#incoming === undefined) this.#changed();
+      }
     });
     es.onerror = (event) => {
       if (es !== this.#source) return;

@@ -34,8 +34,22 @@ export interface LogLinesTable {
   bytes: number;
 }
 
+export interface RunnerPresenceTable {
+  build_id: string;
+  seen_at: Date;
+  written_at: Date;
+  backlog_events: number;
+  backlog_bytes: number;
+  state: string;
+  host: string;
+  pid: number;
+  version: string;
+  interval_ms: number;
+}
+
 export interface DatabaseSchema {
   builds: BuildsTable;
   events: EventsTable;
   log_lines: LogLinesTable;
+  runner_presence: RunnerPresenceTable;
 }

@@ -7,6 +7,8 @@ import type { ServerConfig } from '../config.js';
 import type { Database } from '../db/database.js';
 import type { LogEngine } from '../log/log-engine.js';
 import type { Metrics } from '../metrics.js';
+import type { PresenceMetrics } from '../presence/presence-metrics.js';
+import type { PresenceTracker } from '../presence/presence-tracker.js';
 
 export interface AppDeps {
   readonly config: ServerConfig;
@@ -14,6 +16,9 @@ export interface AppDeps {
   readonly engine: LogEngine;
   readonly signer: TokenSigner;
   readonly metrics: Metrics;
+  /** Runner presence (PROTOCOL §Runner presence) and its metrics. */
+  readonly presence: PresenceTracker;
+  readonly presenceMetrics: PresenceMetrics;
   readonly logger: Logger;
   /** Set while the server shuts down: streams end, appends answer 503. */
   readonly shutdownSignal: AbortSignal;

@@ -17,7 +17,7 @@ import { zodProblem } from './zod-problem.js';
 const MAX_TOKEN_TTL_SECONDS = 365 * 24 * 3600;
 
 export function registerBuildRoutes(app: Hono<AppEnv>, deps: AppDeps): void {
-  const { engine, config, signer } = deps;
+  const { engine, config, signer, presence } = deps;
 
   const issue = (scope: Scope, build: BuildRecord | undefined, ttlSeconds = config.tokenTtlSeconds) => {
     const expiresAt = new Date(Date.now() + ttlSeconds * 1000);
@@ -48,7 +48,7 @@ export function registerBuildRoutes(app: Hono<AppEnv>, deps: AppDeps): void {
       meta: parsed.data.meta ?? {},
     });
     const body: CreateBuildResponse = {
-      build: toBuild(build),
+      build: toBuild(build, created ? null : await presence.of(buildId)),
       tokens: {
         runner: issue({ kind: 'append', buildId }, build).token,
         viewer: issue({ kind: 'read', buildId }, build).token,
@@ -65,9 +65,13 @@ export function registerBuildRoutes(app: Hono<AppEnv>, deps: AppDeps): void {
     const watch = stringParam(c, 'watch');
     if (watch !== undefined && watch !== 'true' && watch !== 'false') throw invalidParameter('watch', 'must be true or false');
     const page = await engine.store.listBuilds(limit, beforeOrder);
-    if (watch === 'true') return watchBuilds(deps, page);
+    const runners = await presence.ofMany(page.map((b) => b.buildId));
+    if (watch === 'true') return watchBuilds(deps, page, runners);
     const last = page.at(-1);
-    return c.json({ builds: page.map(toBuild), next: page.length === limit && last ? encodeListCursor(last.listOrder) : null });
+    return c.json({
+      builds: page.map((b) => toBuild(b, runners.get(b.buildId) ?? null)),
+      next: page.length === limit && last ? encodeListCursor(last.listOrder) : null,
+    });
   });
 
   app.get('/v1/builds/:buildId', async (c) => {
@@ -75,7 +79,7 @@ export function registerBuildRoutes(app: Hono<AppEnv>, deps: AppDeps): void {
     authorize(principal, 'read-build', c.req.param('buildId'));
     const build = await engine.getBuild(buildIdParam(c));
     assertGeneration(principal, build.generation);
-    return c.json(toBuild(build));
+    return c.json(toBuild(build, await presence.of(build.buildId)));
   });
 
   app.delete('/v1/builds/:buildId', async (c) => {

@@ -8,6 +8,7 @@ import { BuildCursor } from '../log/build-cursor.js';
 import type { AppDeps, AppEnv } from './app-env.js';
 import { anySignal } from './any-signal.js';
 import { parseAppendBody } from './append-input.js';
+import { runnerHeader } from './heartbeat-input.js';
 import { afterParam, buildIdParam, integerParam, readJsonBody, secondsParam } from './request-input.js';
 
 export function registerEventRoutes(app: Hono<AppEnv>, deps: AppDeps): void {
@@ -19,9 +20,18 @@ export function registerEventRoutes(app: Hono<AppEnv>, deps: AppDeps): void {
     try {
       // The body before the path's grammar: PROTOCOL §Errors puts every 413 before any 400.
       const batch = parseAppendBody(await readJsonBody(c, config.limits.maxBodyBytes), config.limits);
+      const runner = runnerHeader(c);
       const buildId = buildIdParam(c);
+      const receivedAt = new Date();
       const response = await engine.append(buildId, batch, generationOf(principal));
       metrics.appendRequests.inc({ outcome: 'ok' });
+      // PROTOCOL §Runner presence: an accepted append is word from the runner. Not awaited: the
+      // write is throttled and must never hold up the answer of a commit.
+      if (runner !== undefined) {
+        deps.presence
+          .report(buildId, generationOf(principal), runner, receivedAt)
+          .catch((error: unknown) => deps.logger.warn({ err: error }, 'runner presence write failed'));
+      }
       return c.json(response);
     } catch (error) {
       if (error instanceof ProblemError) metrics.appendRequests.inc({ outcome: error.code });

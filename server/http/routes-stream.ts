@@ -1,10 +1,12 @@
 // A build's log as Server-Sent Events (PROTOCOL §SSE): resume by Last-Event-ID or ?after,
-// each event ≤ ack exactly once in seq order, `: ping` when idle, `event: end` after final.
+// each event ≤ ack exactly once in seq order, `: ping` when idle, `event: end` after final;
+// `event: runner` (no id) when the runner's presence is stored (PROTOCOL §Runner presence).
 import type { Hono } from 'hono';
 import { Headers as H } from '../../protocol/headers.js';
 import { MAX_SEQ } from '../../protocol/limits.js';
 import { assertGeneration, authorize } from '../auth/permissions.js';
 import { BuildCursor } from '../log/build-cursor.js';
+import { PresenceFeed } from '../presence/presence-feed.js';
 import type { AppDeps, AppEnv } from './app-env.js';
 import { afterParam, buildIdParam, parseBoundedInteger } from './request-input.js';
 import { SSE_PING_FRAME, formatSseFrame } from '../../protocol/sse-frames.js';
@@ -34,6 +36,13 @@ export function registerStreamRoutes(app: Hono<AppEnv>, deps: AppDeps): void {
       cursor.close();
       return c.body(null, 204);
     }
+    let presence: PresenceFeed;
+    try {
+      presence = await PresenceFeed.open(engine.hub, deps.presence, buildId);
+    } catch (error) {
+      cursor.close();
+      throw error;
+    }
     metrics.streamsOpen.inc();
     let ended = false;
     const endFrame = () => {
@@ -43,17 +52,25 @@ export function registerStreamRoutes(app: Hono<AppEnv>, deps: AppDeps): void {
     return sseResponse(
       async (signal) => {
         if (ended) return null;
-        const step = await cursor.next(STREAM_CHUNK_EVENTS, config.pingIntervalMs, signal);
+        // A stored runner report cuts the wait short; it never moves the cursor.
+        const wake = presence.wakeSignal(signal);
+        let step;
+        try {
+          step = await cursor.next(STREAM_CHUNK_EVENTS, config.pingIntervalMs, wake.signal);
+        } finally {
+          wake.dispose();
+        }
+        const runner = presence.take();
         switch (step.kind) {
           case 'events': {
-            let chunk = '';
+            let chunk = runner;
             for (const record of step.records) chunk += formatSseFrame({ id: record.seq, data: record.json });
             return cursor.complete && cursor.lastSent === cursor.final ? chunk + endFrame() : chunk;
           }
           case 'complete':
             return endFrame();
           case 'idle':
-            return signal.aborted ? null : SSE_PING_FRAME;
+            return signal.aborted ? null : runner || SSE_PING_FRAME;
           case 'deleted':
             return null;
         }
@@ -62,6 +79,7 @@ export function registerStreamRoutes(app: Hono<AppEnv>, deps: AppDeps): void {
         shutdown: deps.shutdownSignal,
         onClose: () => {
           cursor.close();
+          presence.close();
           metrics.streamsOpen.dec();
         },
       },

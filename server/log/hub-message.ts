@@ -1,6 +1,8 @@
 // What the hub tells readers, and its wire form on PostgreSQL's NOTIFY channel between instances.
 
 import { createHash } from 'node:crypto';
+import { RunnerPresenceSchema } from '../../protocol/schemas.js';
+import type { RunnerPresence } from '../../protocol/wire-types.js';
 
 /**
  * The NOTIFY channel of one deployment. Channels are database-wide while runlog's tables live
@@ -23,7 +25,9 @@ export interface HubAddress {
 export type HubMessage =
   | { readonly kind: 'advanced'; readonly buildId: string; readonly ack: number; readonly final: number | null }
   | { readonly kind: 'created'; readonly buildId: string }
-  | { readonly kind: 'deleted'; readonly buildId: string };
+  | { readonly kind: 'deleted'; readonly buildId: string }
+  /** A runner report was stored (PROTOCOL §Runner presence); carried whole, so no reader queries for it. */
+  | { readonly kind: 'presence'; readonly buildId: string; readonly runner: RunnerPresence };
 
 /** `origin` names the sending instance so it can skip its own messages (it delivered them locally). */
 export function encodeHubMessage(message: HubMessage, origin: string): string {
@@ -46,6 +50,10 @@ export function decodeHubMessage(payload: string): { origin: string; message: Hu
     case 'created':
     case 'deleted':
       return { origin: v.o, message: { kind: v.kind, buildId } };
+    case 'presence': {
+      const runner = RunnerPresenceSchema.safeParse(v.runner);
+      return runner.success ? { origin: v.o, message: { kind: 'presence', buildId, runner: runner.data } } : undefined;
+    }
     default:
       return undefined;
   }

@@ -27,6 +27,7 @@ const build = {
   lastEventAt: '2026-11-27T18:00:01.000Z',
   epoch: 0,
   digest: 'a'.repeat(64),
+  runner: null,
 };
 
 function problem(code: ProblemCode, extra: Record<string, unknown> = {}) {
@@ -323,6 +324,7 @@ describe('openapi.yaml', () => {
         'GET /v1/builds/{buildId}/log',
         'GET /v1/builds/{buildId}/log/lines',
         'GET /v1/builds/{buildId}/log/search',
+        'POST /v1/builds/{buildId}/heartbeat',
         'GET /healthz',
         'GET /readyz',
         'GET /metrics',
@@ -402,7 +404,7 @@ describe('openapi.yaml', () => {
     for (const op of apiOps) expect(op.statuses, `${op.method} ${op.path}`).toContain(401);
   });
 
-  it('references every component but the four no operation can: SSE frame data and the answers to unknown paths and methods', () => {
+  it('references every component but the five no operation can: SSE frame data and the answers to unknown paths and methods', () => {
     const text = JSON.stringify(spec);
     // Security schemes are named by security requirements (`- bearerAuth: []`), the rest by $ref.
     const used = (kind: string, name: string) =>
@@ -411,7 +413,7 @@ describe('openapi.yaml', () => {
     for (const [kind, members] of Object.entries(obj(spec.components))) {
       for (const name of Object.keys(obj(members))) if (!used(kind, name)) unused.push(`${kind}/${name}`);
     }
-    expect(unused.sort()).toEqual(['responses/MethodNotAllowed', 'responses/RouteNotFound', 'schemas/DeletedFrame', 'schemas/EndFrame']);
+    expect(unused.sort()).toEqual(['responses/MethodNotAllowed', 'responses/RouteNotFound', 'schemas/DeletedFrame', 'schemas/EndFrame', 'schemas/RunnerFrame']);
   });
 
   it('answers each problem code only with the status protocol/ assigns it', () => {

@@ -1,7 +1,7 @@
 // A runner in its own process, for the crash and server-away scenarios. Configured by one JSON
 // argument; reports on stdout, one line each, written with a blocking write(2) — process.stdout
 // queues in memory when the pipe is full, and a kill -9 would lose what it queued:
-//   ready · ok <seq> (that emit returned) · status <state> <ack> · emitted · acked <ack>
+//   ready · ok <seq> (that emit returned) · status <state> <ack> · emitted · acked <ack> · idle
 import { writeSync } from 'node:fs';
 import { openRunner, type Durability } from '../../runner-client/index.js';
 
@@ -18,6 +18,9 @@ interface ChildConfig {
   readonly maxDelayMs?: number;
   /** After emitting, wait for the acks and report them. */
   readonly flush?: boolean;
+  readonly heartbeatIntervalMs?: number;
+  /** After everything else, print `idle` and stay open (heartbeating) until killed. */
+  readonly stayOpen?: boolean;
 }
 
 const config = JSON.parse(process.argv[2]!) as ChildConfig;
@@ -42,6 +45,7 @@ const runner = await openRunner({
   spoolDir: config.spoolDir,
   ...(config.durability === undefined ? {} : { durability: config.durability }),
   ...(config.maxDelayMs === undefined ? {} : { maxDelayMs: config.maxDelayMs }),
+  ...(config.heartbeatIntervalMs === undefined ? {} : { heartbeatIntervalMs: config.heartbeatIntervalMs }),
 });
 runner.on('status', (s) => out(`status ${s.state} ${s.ack}`));
 out('ready');
@@ -67,5 +71,11 @@ if (config.flush === true) {
   await runner.flush();
   out(`acked ${runner.stats().ack}`);
 }
-await runner.close();
-process.exit(0);
+if (config.stayOpen === true) {
+  out('idle');
+  // The heartbeat's timer is unref'd: this one keeps the process (and so the runner) alive.
+  setInterval(() => {}, 60_000);
+} else {
+  await runner.close();
+  process.exit(0);
+}

@@ -121,6 +121,21 @@ export interface CliResult {
   readonly stderr: string;
 }
 
+/** Starts the compiled `runlog-runner` bin without waiting for it: for tests that watch or kill it while it runs. */
+export function startCli(args: readonly string[], env: Record<string, string> = {}): { process: ChildProcessWithoutNullStreams; result: Promise<CliResult> } {
+  const child = spawn(process.execPath, [RUNNER_BIN, ...args], {
+    cwd: ROOT,
+    env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', ...env },
+    stdio: ['pipe', 'pipe', 'pipe'],
+  });
+  let stdout = '';
+  let stderr = '';
+  child.stdout.on('data', (c: Buffer) => (stdout += c.toString()));
+  child.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
+  const result = new Promise<CliResult>((resolve) => child.once('close', (code) => resolve({ code, stdout, stderr })));
+  return { process: child, result };
+}
+
 /** Runs the compiled `runlog-runner` bin (built by `npm run build`) to completion. */
 export function runCli(args: readonly string[], env: Record<string, string> = {}, timeoutMs = 50_000): Promise<CliResult> {
   return new Promise((resolve, reject) => {

@@ -1,7 +1,9 @@
 // The build page (/builds/:buildId): watches one build and renders its state as it streams —
-// summary, connection, errors, assistant text and reasoning, tool calls, output, counts, data.
+// summary, the runner's presence, connection, errors, assistant text and reasoning, tool calls,
+// output, counts, data.
 // Renders at most once per animation frame, however fast events arrive.
 import type { BuildState } from '../../protocol/build-state.js';
+import type { RunnerPresence } from '../../protocol/wire-types.js';
 import { watchBuild, type BuildWatch } from '../watch-build.js';
 import type { WatchStatus } from '../watch-status.js';
 import { ApprovalBlock } from './approval-block.js';
@@ -11,6 +13,7 @@ import { ConnectionIndicator, describeError } from './connection-indicator.js';
 import { h, replaceChildren } from './dom.js';
 import { LogPanel } from './log-panel.js';
 import { SourcesFilesSection } from './sources-files.js';
+import { RunnerStatus } from './runner-status.js';
 import { tokenForm } from './token-form.js';
 import { ToolTimeline } from './tool-timeline.js';
 
@@ -27,7 +30,8 @@ export interface Page {
 
 export function mountBuildPage(root: HTMLElement, buildId: string, ctx: PageContext): Page {
   const indicator = new ConnectionIndicator();
-  const summary = new BuildSummary();
+  const runnerStatus = new RunnerStatus({ detail: true, testId: 'runner-status' });
+  const summary = new BuildSummary(runnerStatus.el);
   const approvals = new ApprovalBlock();
   const errors = new ErrorsSection();
   const refs = new SourcesFilesSection();
@@ -82,8 +86,17 @@ export function mountBuildPage(root: HTMLElement, buildId: string, ctx: PageCont
     document.title = `${state.approvals.length > 0 ? 'waiting for approval' : state.status} · ${buildId} · runlog`;
   };
 
+  // The runner's words: its latest report, and whether the build is complete (then "finished").
+  let runner: RunnerPresence | null = null;
+  let complete = false;
+  const showRunner = () => runnerStatus.set(runner, complete);
+
   const onStatus = (status: WatchStatus) => {
     indicator.set(status);
+    if (status.kind === 'complete' && !complete) {
+      complete = true;
+      showRunner();
+    }
     root.dataset.conn = status.kind;
     if (status.kind !== 'error') return;
     replaceChildren(
@@ -100,8 +113,18 @@ export function mountBuildPage(root: HTMLElement, buildId: string, ctx: PageCont
     token: ctx.token,
     messages: false, // the page renders the BuildState; UIMessages are for apps built on useChat components
     onStatus,
-    onBuild: (build) => summary.renderBuild(build),
     onEvent: (event) => log.onEvent(event),
+    onBuild: (build) => {
+      summary.renderBuild(build);
+      if (build.status === 'complete' && !complete) {
+        complete = true;
+        showRunner();
+      }
+    },
+    onRunner: (latest) => {
+      runner = latest;
+      showRunner();
+    },
     onState: (state, seq) => {
       latest = { state, seq };
       frame ??= requestAnimationFrame(render);
@@ -112,6 +135,7 @@ export function mountBuildPage(root: HTMLElement, buildId: string, ctx: PageCont
     summary.tick();
     approvals.tick();
     indicator.tick();
+    runnerStatus.tick();
   }, 1000);
 
   return {

@@ -1,5 +1,6 @@
-// The build page's summary: status in colour, phase and message, a ticking duration, steps,
-// the number of events folded, and where the page's state came from (snapshot + stream).
+// The build page's summary: status in colour, phase and message, the runner's presence (a line
+// of its own, given by the page), a ticking duration, steps, the number of events folded, and
+// where the page's state came from (snapshot + stream).
 import type { BuildState } from '../../protocol/build-state.js';
 import type { Build } from '../../protocol/wire-types.js';
 import type { WatchStats } from '../watch-build.js';
@@ -19,7 +20,7 @@ export class BuildSummary {
   readonly #meta: HTMLElement;
   #state: BuildState | undefined;
 
-  constructor() {
+  constructor(runnerLine?: HTMLElement) {
     this.#status = h('span', { class: 'badge status', attrs: { 'data-testid': 'build-status' } }, 'loading');
     this.#phase = h('span', { attrs: { 'data-testid': 'build-phase' } }, '—');
     this.#message = h('p', { class: 'message' });
@@ -34,6 +35,7 @@ export class BuildSummary {
       'section',
       { class: 'summary', attrs: { 'aria-label': 'Build summary' } },
       h('div', { class: 'summary-top' }, this.#status, h('span', { class: 'phase' }, 'phase ', this.#phase), this.#meta),
+      runnerLine === undefined ? null : h('div', { class: 'runner-line' }, runnerLine),
       this.#message,
       h('dl', { class: 'facts' }, fact('Duration', this.#duration), fact('Started', this.#started), fact('Steps', this.#steps), fact('Events', this.#events)),
       this.#source,

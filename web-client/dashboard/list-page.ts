@@ -1,5 +1,5 @@
-// The build list (/): every build, newest first, with live status, age, event count and
-// ack, over one `?watch=true` stream. A row opens its build; the id is a link, so the list
+// The build list (/): every build, newest first, with live status and its runner's presence,
+// age, event count and ack, over one `?watch=true` stream. A row opens its build; the id is a link, so the list
 // is reachable with the keyboard.
 import type { Build } from '../../protocol/wire-types.js';
 import { watchBuilds } from '../watch-builds.js';
@@ -7,6 +7,7 @@ import type { WatchStatus } from '../watch-status.js';
 import type { Page, PageContext } from './build-page.js';
 import { ConnectionIndicator, describeError } from './connection-indicator.js';
 import { h, replaceChildren, setAttr, setText } from './dom.js';
+import { RunnerStatus } from './runner-status.js';
 import { describeMeta, formatAge, formatCount } from './format.js';
 import { tokenForm } from './token-form.js';
 
@@ -14,6 +15,7 @@ interface Row {
   build: Build;
   readonly tr: HTMLTableRowElement;
   readonly status: HTMLElement;
+  readonly runner: RunnerStatus;
   readonly events: HTMLElement;
   readonly ack: HTMLElement;
   readonly age: HTMLElement;
@@ -58,6 +60,7 @@ export function mountListPage(root: HTMLElement, ctx: PageContext): Page {
 
   const tick = (now = Date.now()) => {
     for (const row of rows.values()) {
+      row.runner.tick(now);
       setText(row.age, formatAge(row.build.createdAt, now));
       setText(row.last, formatAge(row.build.lastEventAt, now, ' ago'));
     }
@@ -116,6 +119,7 @@ export function mountListPage(root: HTMLElement, ctx: PageContext): Page {
 function createRow(build: Build): Row {
   const href = buildHref(build.buildId);
   const status = h('span', { class: 'badge status' });
+  const runner = new RunnerStatus({ detail: false });
   const events = h('td', { class: 'num' });
   const ack = h('td', { class: 'num wide-only' });
   const age = h('td', { class: 'nowrap' });
@@ -133,19 +137,21 @@ function createRow(build: Build): Row {
       },
     },
     h('td', null, h('a', { attrs: { href } }, build.buildId), meta),
-    h('td', null, status),
+    // The runner's words sit under the build's status: one column, so a phone's width still fits.
+    h('td', { class: 'status-cell' }, status, runner.el),
     events,
     ack,
     age,
     last,
   );
-  return { build, tr, status, events, ack, age, last, meta };
+  return { build, tr, status, runner, events, ack, age, last, meta };
 }
 
 function updateRow(row: Row): void {
   const { build } = row;
   setText(row.status, build.status);
   setAttr(row.status, 'data-status', build.status);
+  row.runner.set(build.runner ?? null, build.status === 'complete');
   setText(row.events, formatCount(build.ack));
   setText(row.ack, build.final === null ? String(build.ack) : `${build.ack} / ${build.final}`);
   setAttr(row.ack, 'title', build.final === null ? 'ack (no final yet)' : 'ack / final');

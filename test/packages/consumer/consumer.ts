@@ -2,13 +2,24 @@
 // under `strict` with moduleResolution NodeNext and bundler: every public entry point, used the
 // way the READMEs show.
 import { openRunner, UploadRejectedError, type FinishResult, type PipeUIMessageStreamResult, type Runner, type RunnerOptions } from '@runlog/runner';
-import { watchBuild, watchBuilds, type Build, type BuildState, type LogEvent, type UIMessage, type WatchStatus } from '@runlog/web';
+import {
+  describeRunner,
+  watchBuild,
+  watchBuilds,
+  type Build,
+  type BuildState,
+  type LogEvent,
+  type RunnerDescription,
+  type RunnerPresence,
+  type UIMessage,
+  type WatchStatus,
+} from '@runlog/web';
 import { useBuild, useBuilds, type BuildView, type BuildsView } from '@runlog/web/react';
 import { LogLines, VirtualRows, renderTerminalLine, stripAnsi, type LogLineEntry } from '@runlog/web/log';
 import { startRunlog, type RunningRunlog, type TestBuild } from 'runlog/testing';
 
 export async function sendBuild(options: RunnerOptions, lines: readonly string[]): Promise<FinishResult> {
-  const runner = await openRunner(options);
+  const runner = await openRunner({ heartbeatIntervalMs: 1000, ...options });
   try {
     await runner.emit('start', {});
     for (const line of lines) await runner.emit('log', { stream: 'stdout', line });
@@ -29,8 +40,15 @@ export function follow(url: string, token: string, buildId: string, onEvent: (ev
     onEvent,
     onState: (state: BuildState, seq: number) => void [state.status, seq],
     onStatus: (status: WatchStatus) => void status.kind,
+    onRunner: (runner: RunnerPresence | null) => void runner?.backlog.events,
   });
-  const list = watchBuilds({ url, token, onChange: (builds: readonly Build[]) => void builds.length });
+  const list = watchBuilds({
+    url,
+    token,
+    onChange: (builds: readonly Build[]) => void builds.map((b) => describeRunner({ complete: b.status === 'complete', runner: b.runner }).text),
+  });
+  const words: RunnerDescription = describeRunner({ complete: false, runner: watch.runner });
+  void words.kind;
   return () => {
     watch.close();
     list.close();
@@ -62,8 +80,9 @@ export function useMessages(url: string, token: string, buildId: string): readon
   return useBuild(buildId, { url, token }).messages;
 }
 
-export function useBoth(url: string, token: string, buildId: string): [BuildView, BuildsView] {
-  return [useBuild(buildId, { url, token }), useBuilds({ url, token })];
+export function useBoth(url: string, token: string, buildId: string): [BuildView, BuildsView, string] {
+  const view = useBuild(buildId, { url, token });
+  return [view, useBuilds({ url, token }), describeRunner({ complete: view.status.kind === 'complete', runner: view.runner }).text];
 }
 
 export async function withRunlog(body: (runlog: RunningRunlog, build: TestBuild) => Promise<void>): Promise<void> {
