@@ -24,7 +24,13 @@ export interface EventsTable {
   received_at: Date;
 }
 
+export interface BuildPurgesTable {
+  build_id: string;
+  queued_at: Generated<Date>;
+}
+
 export interface DatabaseSchema {
   builds: BuildsTable;
   events: EventsTable;
+  build_purges: BuildPurgesTable;
 }

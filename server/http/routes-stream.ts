@@ -35,6 +35,8 @@ export function registerStreamRoutes(app: Hono<AppEnv>, deps: AppDeps): void {
       return c.body(null, 204);
     }
     metrics.streamsOpen.inc();
+    metrics.streamsOpened.inc();
+    const openedAtMs = Date.now();
     let ended = false;
     const endFrame = () => {
       ended = true;
@@ -48,6 +50,11 @@ export function registerStreamRoutes(app: Hono<AppEnv>, deps: AppDeps): void {
           case 'events': {
             let chunk = '';
             for (const record of step.records) chunk += formatSseFrame({ id: record.seq, data: record.json });
+            metrics.eventsDelivered.inc(step.records.length);
+            // Live delivery only: events that committed while this stream was open (catch-up
+            // reads of old events would measure their age, not the delivery).
+            const newest = step.records.at(-1)?.receivedAtMs;
+            if (newest !== undefined && newest >= openedAtMs) metrics.deliverySeconds.observe(Math.max(0, Date.now() - newest) / 1000);
             return cursor.complete && cursor.lastSent === cursor.final ? chunk + endFrame() : chunk;
           }
           case 'complete':

@@ -32,6 +32,7 @@ export function watchBuilds(deps: AppDeps, page: readonly BuildRecord[]): Respon
     waker.wake();
   });
   metrics.streamsOpen.inc();
+  metrics.streamsOpened.inc();
 
   return sseResponse(
     async (signal) => {

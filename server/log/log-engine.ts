@@ -75,6 +75,13 @@ export class LogEngine {
     await this.hub.announce({ kind: 'deleted', buildId });
   }
 
+  /** Deletes the build if it had no append since `idleBefore` (retention); true if it did. */
+  async expireBuild(buildId: string, idleBefore: Date): Promise<boolean> {
+    if (!(await this.store.deleteBuild(buildId, idleBefore))) return false;
+    await this.hub.announce({ kind: 'deleted', buildId });
+    return true;
+  }
+
   /** Creates the build (or finds it, unchanged) and tells list watchers here and elsewhere of a new one. */
   async createBuild(input: CreateBuildInput): Promise<{ build: BuildRecord; created: boolean }> {
     const result = await this.store.createBuild(input);
