@@ -35,7 +35,16 @@ export interface TransportOptions {
   readonly EventSource?: EventSourceConstructor | undefined;
   /** @default globalThis.fetch */
   readonly fetch?: FetchLike | undefined;
+  /**
+   * A JSON call with no complete answer within this long is abandoned as a network failure
+   * (then retried like one): a connection that died silently must not hang a watcher. @default 30000
+   */
+  readonly requestTimeoutMs?: number | undefined;
 }
+
+export const TransportDefaults = {
+  requestTimeoutMs: 30_000, // long-polls wait ≤ 60 s but the watchers never long-poll; a /state answer takes ms
+} as const;
 
 /** Throws a TypeError naming the first bad option; returns the EventSource constructor to use. */
 export function checkTransportOptions(options: TransportOptions): EventSourceConstructor {
@@ -48,6 +57,10 @@ export function checkTransportOptions(options: TransportOptions): EventSourceCon
   if (typeof ES !== 'function') throw new TypeError('Expected `EventSource` to be given: this runtime has no global EventSource');
   if (options.fetch !== undefined && typeof options.fetch !== 'function') throw new TypeError('Expected `fetch` to be a function');
   if (options.fetch === undefined && typeof globalThis.fetch !== 'function') throw new TypeError('Expected `fetch` to be given: this runtime has no global fetch');
+  const timeout = options.requestTimeoutMs;
+  if (timeout !== undefined && (typeof timeout !== 'number' || !Number.isFinite(timeout) || timeout <= 0)) {
+    throw new TypeError(`Expected \`requestTimeoutMs\` to be a positive number of milliseconds, got ${JSON.stringify(timeout)}`);
+  }
   return ES;
 }
 
@@ -56,6 +69,7 @@ export class Transport {
   readonly #token: string | undefined;
   readonly #EventSource: EventSourceConstructor;
   readonly #fetch: FetchLike;
+  readonly #requestTimeoutMs: number;
 
   constructor(options: TransportOptions) {
     const ES = checkTransportOptions(options);
@@ -64,6 +78,7 @@ export class Transport {
     this.#EventSource = ES;
     // Bound: a browser's fetch throws "Illegal invocation" when called on another receiver.
     this.#fetch = options.fetch ?? ((input, init) => globalThis.fetch(input, init));
+    this.#requestTimeoutMs = options.requestTimeoutMs ?? TransportDefaults.requestTimeoutMs;
   }
 
   /** An absolute URL for `path` with `params`; `withToken` adds `?token=` (EventSource only). */
@@ -102,18 +117,35 @@ export class Transport {
   async getJson<T>(path: string, params: Record<string, string | number> = {}, signal?: AbortSignal): Promise<T> {
     const headers: Record<string, string> = { Accept: ContentTypes.json };
     if (this.#token !== undefined) headers[H.authorization] = BEARER_PREFIX + this.#token;
+    // One controller for the caller's signal and the deadline, both unhooked afterwards.
+    const controller = new AbortController();
+    const onAbort = () => controller.abort(signal?.reason);
+    signal?.addEventListener('abort', onAbort, { once: true });
+    if (signal?.aborted === true) onAbort();
+    let timedOut = false;
+    const timer = setTimeout(() => {
+      timedOut = true;
+      controller.abort(new Error(`no answer within ${this.#requestTimeoutMs} ms`));
+    }, this.#requestTimeoutMs);
     let response: Response;
-    try {
-      response = await this.#fetch(this.url(path, params), { headers, signal: signal ?? null, cache: 'no-store' });
-    } catch (error) {
-      throw new WebClientError('network', `Could not reach ${this.#base}: ${(error as Error).message}`, { cause: error });
-    }
     let body: unknown;
     try {
-      body = await response.json();
-    } catch (error) {
-      if (response.ok) throw new WebClientError('invalid_response', `${path} did not answer JSON`, { status: response.status, cause: error });
-      body = undefined;
+      try {
+        response = await this.#fetch(this.url(path, params), { headers, signal: controller.signal, cache: 'no-store' });
+      } catch (error) {
+        const reason = timedOut ? `no answer within ${this.#requestTimeoutMs} ms` : (error as Error).message;
+        throw new WebClientError('network', `Could not reach ${this.#base}: ${reason}`, { cause: error });
+      }
+      try {
+        body = await response.json();
+      } catch (error) {
+        if (timedOut) throw new WebClientError('network', `${path} did not finish answering within ${this.#requestTimeoutMs} ms`, { cause: error });
+        if (response.ok) throw new WebClientError('invalid_response', `${path} did not answer JSON`, { status: response.status, cause: error });
+        body = undefined;
+      }
+    } finally {
+      clearTimeout(timer);
+      signal?.removeEventListener('abort', onAbort);
     }
     if (!response.ok) {
       const detail = typeof body === 'object' && body !== null ? (body as { detail?: unknown }).detail : undefined;

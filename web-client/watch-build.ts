@@ -7,6 +7,7 @@ import { BUILD_ID_PATTERN } from '../protocol/limits.js';
 import type { Build, EventsPage, LogEvent } from '../protocol/wire-types.js';
 import { WebClientError, codeForStatus, isFinalStatus } from './errors.js';
 import { EVENT_SOURCE_CLOSED, Transport, buildPath, checkTransportOptions, parseFrame as parseJson, type EventSourceLike, type TransportOptions } from './transport.js';
+import { StreamLiveness } from './stream-liveness.js';
 import { ReconnectClock, callSafely, checkReconnectOptions, type ReconnectOptions, type WatchStatus } from './watch-status.js';
 
 export interface WatchBuildOptions extends TransportOptions, ReconnectOptions {
@@ -33,6 +34,8 @@ export interface WatchStats {
   repairedEvents: number;
   /** EventSource objects this watcher created (the browser's own reconnects are not counted). */
   streamsOpened: number;
+  /** Streams closed because nothing, not even a ping, arrived for two ping intervals. */
+  deadStreams: number;
 }
 
 export interface BuildWatch {
@@ -74,7 +77,7 @@ type Item = { readonly kind: 'event'; readonly event: LogEvent } | { readonly ki
 
 class BuildWatcher implements BuildWatch {
   readonly buildId: string;
-  readonly stats: WatchStats = { snapshotSeq: 0, streamEvents: 0, duplicates: 0, repairedEvents: 0, streamsOpened: 0 };
+  readonly stats: WatchStats = { snapshotSeq: 0, streamEvents: 0, duplicates: 0, repairedEvents: 0, streamsOpened: 0, deadStreams: 0 };
   readonly #options: WatchBuildOptions;
   readonly #transport: Transport;
   readonly #abort = new AbortController();
@@ -89,6 +92,8 @@ class BuildWatcher implements BuildWatch {
   /** A gap repair is reading; the queue waits for it. */
   #repairing = false;
   #probing = false;
+  /** A stream that goes quiet for two ping intervals is closed and resumed on a new one. */
+  readonly #liveness = new StreamLiveness(() => this.#onDeadStream());
 
   constructor(options: WatchBuildOptions) {
     checkWatchBuildOptions(options);
@@ -149,13 +154,17 @@ class BuildWatcher implements BuildWatch {
     const es = this.#transport.openEventSource(buildPath(this.buildId, '/stream'), { after: this.#seq });
     this.#source = es;
     this.stats.streamsOpened += 1;
+    this.#liveness.watch(es, () => es === this.#source);
     es.onopen = () => {
       if (es !== this.#source) return;
+      this.#liveness.touch();
       this.#reconnectClock.reset();
       this.#setStatus({ kind: 'live' });
     };
     es.onmessage = (message) => {
-      if (es === this.#source) this.#receive(message.data);
+      if (es !== this.#source) return;
+      this.#liveness.touch();
+      this.#receive(message.data);
     };
     es.addEventListener('end', (message) => {
       if (es !== this.#source) return;
@@ -250,6 +259,15 @@ class BuildWatcher implements BuildWatch {
 
   // ── trouble ───────────────────────────────────────────────────────────────────────────
 
+  /** Nothing arrived for two ping intervals: the connection died without closing. Resume on a new one. */
+  #onDeadStream(): void {
+    if (this.#stopped || this.#source === undefined) return;
+    this.stats.deadStreams += 1;
+    this.#closeSource();
+    this.#trouble();
+    void this.#reconnect();
+  }
+
   #onStreamError(es: EventSourceLike, event: Event): void {
     // The `eventsource` package reports the HTTP status; a browser's EventSource does not,
     // so there the probe below tells a refused token or a deleted build from network trouble.
@@ -343,6 +361,7 @@ class BuildWatcher implements BuildWatch {
   #closeSource(): void {
     const es = this.#source;
     this.#source = undefined;
+    this.#liveness.stop();
     es?.close();
   }
 

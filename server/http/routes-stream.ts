@@ -7,7 +7,7 @@ import { assertGeneration, authorize } from '../auth/permissions.js';
 import { BuildCursor } from '../log/build-cursor.js';
 import type { AppDeps, AppEnv } from './app-env.js';
 import { afterParam, buildIdParam, parseBoundedInteger } from './request-input.js';
-import { SSE_PING_FRAME, formatSseFrame } from '../../protocol/sse-frames.js';
+import { ssePingFrame, formatSseFrame } from '../../protocol/sse-frames.js';
 import { sseResponse } from './sse.js';
 
 /** Events written per pull: bounds one step's memory while keeping frames batched. */
@@ -60,13 +60,14 @@ export function registerStreamRoutes(app: Hono<AppEnv>, deps: AppDeps): void {
           case 'complete':
             return endFrame();
           case 'idle':
-            return signal.aborted ? null : SSE_PING_FRAME;
+            return signal.aborted ? null : ssePingFrame(config.pingIntervalMs);
           case 'deleted':
             return null;
         }
       },
       {
         shutdown: deps.shutdownSignal,
+      pingIntervalMs: config.pingIntervalMs,
         onClose: () => {
           cursor.close();
           metrics.streamsOpen.dec();

@@ -6,7 +6,7 @@ import type { AppDeps } from './app-env.js';
 import type { BuildRecord } from '../log/log-store.js';
 import { Waker } from '../log/waker.js';
 import { toBuild } from './build-view.js';
-import { SSE_PING_FRAME, formatSseFrame } from '../../protocol/sse-frames.js';
+import { ssePingFrame, formatSseFrame } from '../../protocol/sse-frames.js';
 import { sseResponse } from './sse.js';
 
 /** At most one frame per build per this interval: ~4 per second. */
@@ -43,7 +43,7 @@ export function watchBuilds(deps: AppDeps, page: readonly BuildRecord[]): Respon
       }
       if (dirty.size === 0 && deleted.size === 0) await waker.sleep(config.pingIntervalMs, signal);
       if (signal.aborted) return null;
-      if (dirty.size === 0 && deleted.size === 0) return SSE_PING_FRAME;
+      if (dirty.size === 0 && deleted.size === 0) return ssePingFrame(config.pingIntervalMs);
       const sinceFlush = Date.now() - lastFlush;
       if (sinceFlush < COALESCE_MS) await new Promise((r) => setTimeout(r, COALESCE_MS - sinceFlush));
       lastFlush = Date.now();
@@ -60,6 +60,7 @@ export function watchBuilds(deps: AppDeps, page: readonly BuildRecord[]): Respon
     },
     {
       shutdown: deps.shutdownSignal,
+      pingIntervalMs: config.pingIntervalMs,
       onClose: () => {
         unsubscribe();
         waker.wake();
