@@ -53,6 +53,8 @@ export class Janitor {
   /** A deletion arrived during a run: run again after it. */
   #again = false;
   #stopped = false;
+  /** Kicks (timer, deletions) only run it once started; `run()` always does. */
+  #started = false;
   readonly #unsubscribe: () => void;
 
   constructor(engine: LogEngine, database: Database, options: JanitorOptions) {
@@ -65,6 +67,7 @@ export class Janitor {
   }
 
   start(): void {
+    this.#started = true;
     this.#timer = setInterval(() => this.kick(), this.#options.sweepIntervalMs);
     this.#timer.unref();
     this.kick();
@@ -72,7 +75,7 @@ export class Janitor {
 
   /** Runs soon, unless a run is going on (then once more after it). */
   kick(): void {
-    if (this.#stopped) return;
+    if (this.#stopped || !this.#started) return;
     if (this.#running) {
       this.#again = true;
       return;
@@ -101,7 +104,11 @@ export class Janitor {
 
   async #run(): Promise<JanitorRun> {
     const release = await this.#database.tryLock(this.#options.lockName);
-    if (!release) return { ran: false, buildsExpired: 0, eventsPurged: 0, batches: 0 };
+    if (!release) {
+      const skipped = { ran: false, buildsExpired: 0, eventsPurged: 0, batches: 0 };
+      this.#options.onRun?.(skipped);
+      return skipped;
+    }
     try {
       const buildsExpired = await this.#expire();
       const { events, batches } = await this.#purge();
