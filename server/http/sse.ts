@@ -9,7 +9,7 @@ export const SSE_HEADERS: Record<string, string> = {
   [H.contentType]: `${ContentTypes.eventStream}; charset=utf-8`,
   [H.cacheControl]: 'no-cache, no-transform',
   [H.accelBuffering]: 'no',
-  Connection: 'keep-alive',
+  // No `Connection: keep-alive`: HTTP/1.1 keeps connections by default, and HTTP/2 forbids the header.
 };
 
 /** Spread reconnects so a restarted server is not hit by every browser at once. */
