@@ -8,19 +8,25 @@ import type { EventSourceLike } from './transport.js';
 
 export class StreamLiveness {
   readonly #onDead: () => void;
+  readonly #onInterval: (ms: number) => void;
   #intervalMs: number = SSE_PING_INTERVAL_MS;
   #timer: ReturnType<typeof setTimeout> | undefined;
 
-  /** `onDead` runs once per watched stream, when it went quiet for too long. */
-  constructor(onDead: () => void) {
+  /** `onDead` runs once per watched stream, when it went quiet for too long; `onInterval` when a ping names the interval. */
+  constructor(onDead: () => void, onInterval: (ms: number) => void = () => {}) {
     this.#onDead = onDead;
+    this.#onInterval = onInterval;
   }
 
   /** Starts the clock for a new stream and listens to its pings (announced interval included). */
   watch(es: EventSourceLike, isCurrent: () => boolean): void {
     es.addEventListener(SSE_PING_EVENT, (message) => {
       if (!isCurrent()) return;
-      this.#intervalMs = pingIntervalOf(typeof message.data === 'string' ? message.data : undefined) ?? this.#intervalMs;
+      const announced = pingIntervalOf(typeof message.data === 'string' ? message.data : undefined);
+      if (announced !== undefined && announced !== this.#intervalMs) {
+        this.#intervalMs = announced;
+        this.#onInterval(announced);
+      }
       this.touch();
     });
     this.touch();

@@ -93,7 +93,10 @@ class BuildWatcher implements BuildWatch {
   #repairing = false;
   #probing = false;
   /** A stream that goes quiet for two ping intervals is closed and resumed on a new one. */
-  readonly #liveness = new StreamLiveness(() => this.#onDeadStream());
+  readonly #liveness = new StreamLiveness(
+    () => this.#onDeadStream(),
+    (ms) => this.#transport.notePingInterval(ms),
+  );
 
   constructor(options: WatchBuildOptions) {
     checkWatchBuildOptions(options);

@@ -65,7 +65,10 @@ class BuildsWatcher implements BuildsWatch {
   #resyncTimer: ReturnType<typeof setTimeout> | undefined;
   #probing = false;
   /** A list stream that goes quiet for two ping intervals is closed and opened again. */
-  readonly #liveness = new StreamLiveness(() => this.#onDeadStream());
+  readonly #liveness = new StreamLiveness(
+    () => this.#onDeadStream(),
+    (ms) => this.#transport.notePingInterval(ms),
+  );
 
   constructor(options: WatchBuildsOptions) {
     checkWatchBuildsOptions(options);
