@@ -58,6 +58,8 @@ export interface RunnerOptions {
   readonly maxDelayMs?: number;
   /** One append request's limit, answer included. @default 30000 */
   readonly requestTimeoutMs?: number;
+  /** With several `url`s: while on a failover, how often the first is probed (`GET /readyz`) to come back to it. @default 5000 */
+  readonly failbackMs?: number;
   /** Stamp each event's `time` with the runner's clock when `emit` gets none. @default true */
   readonly stampTime?: boolean;
   /** Largest serialized `data` `emit` accepts (the server's limit). @default 256 KiB */
@@ -91,6 +93,7 @@ export const RunnerDefaults = {
   baseDelayMs: 100, // PROTOCOL §Runner obligations
   maxDelayMs: 10_000, // PROTOCOL §Runner obligations
   requestTimeoutMs: 30_000, // a group commit takes well under a second; 30 s means the answer is lost
+  failbackMs: 5_000, // back on the preferred instance seconds after it recovers, one cheap probe each time
   stampTime: true,
   maxEventDataBytes: LimitDefaults.maxEventDataBytes,
   maxEventDataDepth: LimitDefaults.maxEventDataDepth,
@@ -161,6 +164,7 @@ export function resolveRunnerOptions(options: RunnerOptions): ResolvedRunnerOpti
     baseDelayMs,
     maxDelayMs: checkInteger('maxDelayMs', options.maxDelayMs ?? RunnerDefaults.maxDelayMs, baseDelayMs, 24 * 3_600_000),
     requestTimeoutMs: checkInteger('requestTimeoutMs', options.requestTimeoutMs ?? RunnerDefaults.requestTimeoutMs, 100, 3_600_000),
+    failbackMs: checkInteger('failbackMs', options.failbackMs ?? RunnerDefaults.failbackMs, 10, 3_600_000),
     stampTime: options.stampTime ?? RunnerDefaults.stampTime,
     maxEventDataBytes: checkInteger('maxEventDataBytes', options.maxEventDataBytes ?? RunnerDefaults.maxEventDataBytes, 16, 64 * 1024 * 1024),
     maxEventDataDepth: checkInteger('maxEventDataDepth', options.maxEventDataDepth ?? RunnerDefaults.maxEventDataDepth, 1, 10_000),
