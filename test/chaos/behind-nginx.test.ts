@@ -38,7 +38,8 @@ describe.skipIf(POSTGRES.unavailable !== undefined || NGINX_UNAVAILABLE !== unde
   let spool: string;
 
   beforeAll(async () => {
-    fleet = await startInstanceFleet(3, process.env.TEST_DATABASE_URL!);
+    // Request logs on: the scenario's whole log is searched for every token it used.
+    fleet = await startInstanceFleet(3, process.env.TEST_DATABASE_URL!, { RUNLOG_LOG_LEVEL: 'info' });
     nginx = await startNginx(fleet.instances.map((i) => i.port));
     spool = await mkdtemp(path.join(tmpdir(), 'runlog-nginx-spool-'));
   }, 120_000);
@@ -132,6 +133,10 @@ describe.skipIf(POSTGRES.unavailable !== undefined || NGINX_UNAVAILABLE !== unde
     const appendLines = (await nginx.accessLog()).slice(accessBefore).filter((l) => l.method === 'POST' && l.uri.endsWith('/events'));
     const bare5xx = [...answers.filter((a) => a.status >= 500 && !a.retryAfter), ...appendLines.filter((l) => l.status >= 500 && l.retryAfter === '')];
     expect(bare5xx).toEqual([]);
+    // The instances' request logs over the whole scenario: no token of any build, nor the admin's.
+    const logs = fleet.instances.map((i) => i.logs()).join('\n');
+    expect(logs).toContain('"msg":"request"');
+    for (const token of [fleet.adminToken, ...all.flatMap((b) => [b.runner, b.viewer])]) expect(logs.includes(token), `a token in the instances' logs`).toBe(false);
     report.appends = appendLines.length;
     report.answers5xx = appendLines.filter((l) => l.status >= 500).length;
     const upstreamRetries = appendLines.filter((l) => l.upstream.includes(',')).length;
