@@ -62,11 +62,13 @@ export class Metrics {
     buckets: [0, 10, 100, 500, 1000, 2000, 5000, 10_000],
     registers: [this.registry],
   });
+  readonly workersConfigured = new Gauge({ name: 'runlog_workers_configured', help: 'Worker processes RUNLOG_WORKERS asks for (1 without a cluster).', registers: [this.registry] });
   readonly workersAlive = new Gauge({ name: 'runlog_workers_alive', help: 'Worker processes serving the port (RUNLOG_WORKERS), as the primary last reported.', registers: [this.registry] });
 
   constructor(options: { processMetrics: boolean } = { processMetrics: true }) {
     if (options.processMetrics) collectDefaultMetrics({ register: this.registry });
     this.workersAlive.set(1);
+    this.workersConfigured.set(1);
   }
 
   recordGroup(appends: number, events: number, durationMs: number): void {

@@ -69,6 +69,8 @@ export async function startServer(config: ServerConfig, options: StartOptions = 
     tailCacheEvents: config.tailCacheEvents,
     onGroup: (appends, events, durationMs) => metrics.recordGroup(appends, events, durationMs),
   });
+  metrics.workersConfigured.set(config.workers);
+  metrics.workersAlive.set(config.workers > 1 ? 0 : 1); // a cluster's primary reports the count
   hub.subscribeAll((notice) => {
     if (notice.kind === 'resync') metrics.hubResyncs.inc();
   });
