@@ -7,6 +7,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { EventSource } from 'eventsource';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { PGLITE, POSTGRES, type BackendDatabase } from '../support/backends.js';
 import { runCli } from '../support/runner-harness.js';
 import { startServerProcess, type ServerProcess } from '../support/server-process.js';
 import { TEST_ADMIN_TOKEN, TEST_SECRET } from '../support/test-server.js';
@@ -16,13 +17,18 @@ const SECRET_CONTENT = 'event-content-that-must-never-be-logged-7f3a';
 describe('request logs', () => {
   let server: ServerProcess;
   let dataDir: string;
+  let db: BackendDatabase;
   beforeAll(async () => {
     dataDir = await mkdtemp(path.join(tmpdir(), 'runlog-reqlog-'));
-    server = await startServerProcess({ PORT: '0', RUNLOG_DATA_DIR: dataDir, RUNLOG_LOG_LEVEL: 'info', RUNLOG_SECRET: TEST_SECRET, RUNLOG_ADMIN_TOKEN: TEST_ADMIN_TOKEN });
+    // PostgreSQL when there is one (it starts faster than PGlite); the log is the same.
+    db = await (POSTGRES.unavailable === undefined ? POSTGRES : PGLITE).fresh();
+    const database: Record<string, string> = db.databaseUrl ? { DATABASE_URL: db.databaseUrl, RUNLOG_DB_SCHEMA: db.databaseSchema } : {};
+    server = await startServerProcess({ PORT: '0', RUNLOG_DATA_DIR: dataDir, RUNLOG_LOG_LEVEL: 'info', RUNLOG_SECRET: TEST_SECRET, RUNLOG_ADMIN_TOKEN: TEST_ADMIN_TOKEN, ...database });
   });
   afterAll(async () => {
     await server?.stop('SIGTERM');
     await rm(dataDir, { recursive: true, force: true });
+    await db?.drop();
   });
 
   it('writes one line per request, with a request id taken from the proxy, and never a token or event content', async () => {

@@ -3,7 +3,7 @@
 // deleted build get what PROTOCOL §Builds says for deletion; the events go in bounded batches
 // that let appends on other builds through between them; one instance sweeps at a time.
 import { sql } from 'kysely';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BACKENDS, POSTGRES } from '../support/backends.js';
 import { openSse } from '../support/sse-reader.js';
 import { sampleEvents, startTestServer, type TestServer } from '../support/test-server.js';
@@ -30,14 +30,15 @@ async function eventRows(server: TestServer, buildId: string): Promise<number> {
 
 for (const backend of BACKENDS) {
   describe.skipIf(backend.unavailable !== undefined)(`retention on ${backend.name}`, () => {
-    const servers: TestServer[] = [];
-    afterEach(async () => {
-      for (const s of servers.splice(0)) await s.stop();
+    const BATCH = 500;
+    let server: TestServer;
+    // The janitor runs when a test says so (janitor.run()), never on its timer.
+    beforeAll(async () => {
+      server = await startTestServer(backend, { retentionMs: 30 * DAY_MS }, undefined, { janitor: false, purgeBatchEvents: BATCH });
     });
+    afterAll(async () => server?.stop());
 
     it('deletes complete and incomplete builds idle past the retention and keeps the rest; readers see them deleted', async () => {
-      const server = await startTestServer(backend, { retentionMs: 30 * DAY_MS }, undefined, { janitor: false });
-      servers.push(server);
       const append = (b: { buildId: string; runner: string }, from: number, count: number, final = false) =>
         server.api(`/v1/builds/${b.buildId}/events`, { token: b.runner, body: { from, events: sampleEvents(from, count), ...(final ? { final: true } : {}) } });
       const oldComplete = await server.createBuild('old-complete');
@@ -79,12 +80,10 @@ for (const backend of BACKENDS) {
     });
 
     it('purges a big build in bounded batches and lets an append on another build commit between them', async () => {
-      const batch = 500;
-      const server = await startTestServer(backend, { retentionMs: DAY_MS }, undefined, { janitor: false, purgeBatchEvents: batch });
-      servers.push(server);
+      const batch = BATCH;
       await server.createBuild('big');
       await bulkEvents(server, 'big', 6000);
-      await age(server, 'big', 2 * DAY_MS);
+      await age(server, 'big', 31 * DAY_MS);
       const live = await server.createBuild('busy');
 
       // Each purge transaction is watched; after the first, an append on `busy` is sent and
@@ -104,7 +103,7 @@ for (const backend of BACKENDS) {
         }
         return result;
       };
-      const run = await server.janitor.run();
+      const run = await server.janitor.run().finally(() => (server.engine.store.purgeBatch = original));
       await appending;
       expect(run).toMatchObject({ buildsExpired: 1, eventsPurged: 6000 });
       expect(Math.max(...batches)).toBeLessThanOrEqual(batch);

@@ -1,4 +1,5 @@
-// Runner failover (RUNLOG_URL / `url` with several base URLs of one deployment): the runner moves
+// Runner failover (RUNLOG_URL / `url` with several base URLs of one deployment, here two compiled
+// bins on one PostgreSQL): the runner moves
 // to the next URL on a connection failure or a 502/503/504, comes back to the first once it is
 // ready again, and never loses its place — the ack is the server's, shared through PostgreSQL.
 // Also: a proxy's HTML error page is reported as its status and one short line.
@@ -10,52 +11,55 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openRunner } from '../../runner-client/index.js';
 import { auditStoredLog, lineOf } from '../chaos/support/chaos-fleet.js';
-import { POSTGRES, type BackendDatabase } from '../support/backends.js';
+import { startInstanceFleet, type Instance, type InstanceFleet } from '../chaos/support/instance-fleet.js';
+import { POSTGRES } from '../support/backends.js';
 import { RUNNER_BIN, freePort, runCli } from '../support/runner-harness.js';
-import { startTestServer, type TestServer } from '../support/test-server.js';
+import { TEST_ADMIN_TOKEN } from '../support/test-server.js';
 
-async function appendsServed(server: TestServer): Promise<number> {
-  const text = await (await fetch(`${server.url}/metrics`)).text();
+async function appendsServed(url: string): Promise<number> {
+  const text = await (await fetch(`${url}/metrics`)).text();
   return Number(/^runlog_append_requests_total\{outcome="ok"\} (\d+)$/m.exec(text)?.[1] ?? 0);
 }
 
 describe.skipIf(POSTGRES.unavailable !== undefined)('runner failover across several URLs', () => {
-  let db: BackendDatabase;
-  let a: TestServer;
-  let b: TestServer;
-  let aPort: number;
+  let fleet: InstanceFleet;
   let spool: string;
+  const admin = { authorization: `Bearer ${TEST_ADMIN_TOKEN}`, 'content-type': 'application/json' };
+
+  async function createBuild(url: string, buildId: string): Promise<{ buildId: string; runner: string }> {
+    const body = (await (await fetch(`${url}/v1/builds`, { method: 'POST', headers: admin, body: JSON.stringify({ buildId }) })).json()) as { tokens: { runner: string } };
+    return { buildId, runner: body.tokens.runner };
+  }
 
   beforeAll(async () => {
-    db = await POSTGRES.fresh();
-    aPort = await freePort();
-    a = await startTestServer(POSTGRES, { port: aPort }, db);
-    b = await startTestServer(POSTGRES, {}, db);
+    // Two compiled bins on one PostgreSQL schema, each on a port it keeps across restarts.
+    fleet = await startInstanceFleet(2, process.env.TEST_DATABASE_URL!);
     spool = await mkdtemp(path.join(tmpdir(), 'runlog-failover-'));
   });
   afterAll(async () => {
-    await a?.close();
-    await b?.close();
-    await db?.drop();
+    await fleet?.stop();
     await rm(spool, { recursive: true, force: true });
   });
 
   it('uploads everything through the second URL when the first is dead from the start', async () => {
-    const build = await b.createBuild('first-dead');
+    const b = fleet.instances[1]!;
+    const build = await createBuild(b.url, 'first-dead');
     const dead = `http://127.0.0.1:${await freePort()}`;
     const runner = await openRunner({ url: [dead, b.url], buildId: build.buildId, token: build.runner, spoolDir: spool, maxBatchEvents: 20, durability: 'none' });
     for (let i = 1; i < 200; i++) void runner.emit('log', { stream: 'stdout', line: lineOf(build.buildId, i) });
     const result = await runner.finish({ status: 'succeeded' });
     await runner.close();
-    expect(await auditStoredLog(b.url, b.adminToken, build.buildId, 200)).toMatchObject({ lost: 0, duplicated: 0, reordered: 0, wrongContent: 0, digest: result.digest });
+    expect(await auditStoredLog(b.url, TEST_ADMIN_TOKEN, build.buildId, 200)).toMatchObject({ lost: 0, duplicated: 0, reordered: 0, wrongContent: 0, digest: result.digest });
 
     // The CLI takes the same list, comma-separated.
-    const cli = await runCli(['emit', 'note', '{"n":1}'], { RUNLOG_URL: `${dead},${b.url}`, RUNLOG_BUILD: 'cli-first-dead', RUNLOG_TOKEN: (await b.createBuild('cli-first-dead')).runner, RUNLOG_SPOOL: spool });
+    const cliBuild = await createBuild(b.url, 'cli-first-dead');
+    const cli = await runCli(['emit', 'note', '{"n":1}'], { RUNLOG_URL: `${dead},${b.url}`, RUNLOG_BUILD: cliBuild.buildId, RUNLOG_TOKEN: cliBuild.runner, RUNLOG_SPOOL: spool });
     expect(cli.code, cli.stderr).toBe(0);
   });
 
-  it('moves on when the first instance is stopped mid-build, comes back once it is up again, and keeps one exact log', async () => {
-    const build = await a.createBuild('first-killed');
+  it('moves on when the first instance is killed with -9 mid-build, comes back once it is up again, and keeps one exact log', async () => {
+    const [a, b] = fleet.instances as [Instance, Instance];
+    const build = await createBuild(a.url, 'first-killed');
     const runner = await openRunner({ url: [a.url, b.url], buildId: build.buildId, token: build.runner, spoolDir: spool, maxBatchEvents: 10, maxDelayMs: 300, failbackMs: 100, durability: 'none' });
     let seq = 0;
     const emit = async (n: number) => {
@@ -63,25 +67,28 @@ describe.skipIf(POSTGRES.unavailable !== undefined)('runner failover across seve
       await runner.flush();
     };
     await emit(100);
-    const onA = await appendsServed(a);
-    expect(onA).toBeGreaterThan(0);
-    await a.close(); // mid-build
-    const bBefore = await appendsServed(b);
-    await emit(100);
-    expect(await appendsServed(b)).toBeGreaterThan(bBefore);
+    expect(await appendsServed(a.url)).toBeGreaterThan(0);
+    const onB = await appendsServed(b.url);
+    // Killed while batches are in flight: some answers are lost; the runner resends them to b.
+    const writing = emit(100);
+    await new Promise((r) => setTimeout(r, 20));
+    expect(await a.stop('SIGKILL')).toBe('SIGKILL');
+    await writing;
+    expect(await appendsServed(b.url)).toBeGreaterThan(onB);
 
-    a = await startTestServer(POSTGRES, { port: aPort }, db); // the first is back on its address
+    await a.start(); // the first is back on its address
     await new Promise((r) => setTimeout(r, 500)); // a few failback probes
-    const aBefore = await appendsServed(a);
+    const aBefore = await appendsServed(a.url);
     await emit(100);
-    expect(await appendsServed(a)).toBeGreaterThan(aBefore);
+    expect(await appendsServed(a.url)).toBeGreaterThan(aBefore);
     const result = await runner.finish({ status: 'succeeded' });
     await runner.close();
     expect(result.final).toBe(301);
-    expect(await auditStoredLog(b.url, b.adminToken, build.buildId, 301)).toMatchObject({ lost: 0, duplicated: 0, reordered: 0, wrongContent: 0, digest: result.digest });
+    expect(await auditStoredLog(b.url, TEST_ADMIN_TOKEN, build.buildId, 301)).toMatchObject({ lost: 0, duplicated: 0, reordered: 0, wrongContent: 0, digest: result.digest });
   });
 
   it('refuses a URL list with a bad entry at construction and at the command line', async () => {
+    const b = fleet.instances[1]!;
     await expect(openRunner({ url: [b.url, 'ftp://x'], buildId: 'x', token: 't', spoolDir: spool })).rejects.toThrow('Expected `url` entry 2 to be an http(s) base URL, got "ftp://x"');
     const cli = await runCli(['emit', 'x'], { RUNLOG_URL: `${b.url},not a url`, RUNLOG_BUILD: 'x', RUNLOG_TOKEN: 't' });
     expect(cli.code).toBe(2);

@@ -10,7 +10,7 @@ import { EventSource } from 'eventsource';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { LogEvent } from '../../protocol/wire-types.js';
 import { openRunner } from '../../runner-client/index.js';
-import { watchBuild } from '../../web-client/index.js';
+import { watchBuild, watchBuilds, type Build } from '../../web-client/index.js';
 import { auditStoredLog, lineOf } from '../chaos/support/chaos-fleet.js';
 import { PGLITE, POSTGRES } from '../support/backends.js';
 import { startFaultProxy, type FaultProxy } from '../support/fault-proxy.js';
@@ -65,6 +65,28 @@ describe('silent connection death', () => {
       expect(watch.stats.deadStreams).toBeGreaterThanOrEqual(1);
       expect(events.map((e) => e.seq)).toEqual([1, 2, 3, 4]);
       expect(proxy.counts().stall).toBeGreaterThanOrEqual(1);
+    } finally {
+      watch.close();
+    }
+  });
+
+  it('web-client: a build list stalled silently is reopened and shows a build created after the stall', async () => {
+    await server.createBuild('stall-list-before');
+    let builds: readonly Build[] = [];
+    const watch = watchBuilds({
+      url: proxy.url,
+      token: (await server.api('/v1/tokens', { body: { scope: 'read:*' } })).body.token,
+      EventSource: EventSource as never,
+      reconnectBaseMs: 200,
+      reconnectMaxMs: 400,
+      onChange: (list) => (builds = list),
+    });
+    try {
+      await waitFor(() => builds.some((b) => b.buildId === 'stall-list-before'), 'the list');
+      proxy.stallOpen();
+      await server.createBuild('stall-list-after');
+      await waitFor(() => builds.some((b) => b.buildId === 'stall-list-after'), 'the build created after the stall', 4 * PING_MS + 3 * 400 + 5000);
+      expect(builds.filter((b) => b.buildId === 'stall-list-after')).toHaveLength(1);
     } finally {
       watch.close();
     }
