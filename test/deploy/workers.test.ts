@@ -1,7 +1,7 @@
 // RUNLOG_WORKERS: the compiled bin as a cluster on PostgreSQL — both workers serve the one port,
 // a worker killed with -9 is replaced, the metric counts the workers alive, and SIGTERM stops
 // them all gracefully.
-import { execFileSync } from 'node:child_process';
+import { readdirSync, readFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -10,16 +10,21 @@ import { POSTGRES, newSchemaName } from '../support/backends.js';
 import { startServerProcess, type ServerProcess } from '../support/server-process.js';
 import { TEST_ADMIN_TOKEN, TEST_SECRET } from '../support/test-server.js';
 
-/** The pids of a process's children (the cluster's workers). */
+/** The pids of a process's live children (the cluster's workers), from /proc. */
 function childPids(pid: number): number[] {
-  try {
-    return execFileSync('ps', ['-o', 'pid=', '--ppid', String(pid)], { encoding: 'utf8' })
-      .split('\n')
-      .map((s) => Number(s.trim()))
-      .filter((n) => n > 0);
-  } catch {
-    return []; // ps exits 1 when there are none
+  const children: number[] = [];
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      // /proc/<pid>/stat: "pid (comm) state ppid …"; comm may hold spaces, so split after ')'.
+      const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
+      const [state, ppid] = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      if (Number(ppid) === pid && state !== 'Z') children.push(Number(entry));
+    } catch {
+      // the process ended meanwhile
+    }
   }
+  return children;
 }
 
 async function metric(url: string, name: string): Promise<number | undefined> {
