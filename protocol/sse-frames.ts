@@ -20,6 +20,38 @@ export const SSE_RUNNER_EVENT = 'runner';
 /** The keep-alive comment sent when a stream has been idle (PROTOCOL §SSE). */
 export const SSE_PING_FRAME = ': ping\n\n';
 
+/** The event name of the ping frame; its data is `{"intervalMs": n}` (PROTOCOL §SSE rule 3). */
+export const SSE_PING_EVENT = 'ping';
+
+/**
+ * The keep-alive, sent once when a stream opens and again after each idle interval. It is a
+ * `: ping` comment (what proxies and curl see) and a `ping` event naming the interval — an
+ * event because a browser's EventSource hides comments, and a reader can only notice a
+ * connection that died silently if it sees the pings and knows how often they come.
+ */
+export function ssePingFrame(intervalMs: number): string {
+  return `: ping\nevent: ${SSE_PING_EVENT}\ndata: {"intervalMs":${intervalMs}}\n\n`;
+}
+
+/** The interval a ping frame's data announces, or undefined when it is not one. */
+export function pingIntervalOf(data: string | undefined): number | undefined {
+  if (data === undefined) return undefined;
+  try {
+    const value = (JSON.parse(data) as { intervalMs?: unknown }).intervalMs;
+    return typeof value === 'number' && Number.isFinite(value) && value > 0 ? value : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * How long a reader waits with nothing at all arriving — no event, no ping — before it calls
+ * the connection dead, closes it and resumes on a new one: two ping intervals.
+ */
+export function deadStreamAfterMs(pingIntervalMs: number): number {
+  return 2 * pingIntervalMs;
+}
+
 export function formatSseFrame(frame: { readonly data: string; readonly id?: number; readonly event?: string }): string {
   let text = '';
   if (frame.event !== undefined) text += `event: ${frame.event}\n`;

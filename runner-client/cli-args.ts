@@ -27,7 +27,9 @@ Commands:
   help                                Show this text.
 
 Options (each also read from the environment variable shown):
-  --url URL           RUNLOG_URL          Server base URL, e.g. http://127.0.0.1:8787
+  --url URL[,URL…]    RUNLOG_URL          Server base URL, e.g. http://127.0.0.1:8787; several
+                                          (comma-separated) fail over in order and come back
+                                          to the first once it is ready again
   --build ID          RUNLOG_BUILD        Build id (create: optional, the server picks one)
   --token TOKEN       RUNLOG_TOKEN        Runner token (emit, exec, flush) or viewer token (tail)
   --spool DIR         RUNLOG_SPOOL        Spool directory (default: ./.runlog-spool)
@@ -51,14 +53,16 @@ export const SPOOL_DEFAULT = '.runlog-spool';
 
 export type Command =
   | { readonly name: 'help' }
-  | { readonly name: 'create'; readonly url: string; readonly adminToken: string; readonly buildId?: string; readonly meta?: Record<string, unknown> }
+  | { readonly name: 'create'; readonly url: string; readonly urls: readonly string[]; readonly adminToken: string; readonly buildId?: string; readonly meta?: Record<string, unknown> }
   | { readonly name: 'emit'; readonly runner: RunnerArgs; readonly type: string; readonly data: unknown }
   | { readonly name: 'exec'; readonly runner: RunnerArgs; readonly command: readonly string[]; readonly echo: boolean }
   | { readonly name: 'flush'; readonly runner: RunnerArgs }
-  | { readonly name: 'tail'; readonly url: string; readonly buildId: string; readonly token: string; readonly after: number; readonly json: boolean };
+  | { readonly name: 'tail'; readonly url: string; readonly urls: readonly string[]; readonly buildId: string; readonly token: string; readonly after: number; readonly json: boolean };
 
 export interface RunnerArgs {
+  /** The first of `urls`. */
   readonly url: string;
+  readonly urls: readonly string[];
   readonly buildId: string;
   readonly token: string;
   readonly spoolDir: string;
@@ -117,11 +121,20 @@ export function parseCommand(argv: readonly string[], env: Record<string, string
   };
   /** What a bad value came from, so the message names what the user typed. */
   const source = (flag: string | undefined, option: string, variable: string): string => (flag !== undefined ? `--${option}` : variable);
-  const url = (): string => {
-    const value = need(values.url, 'url', 'RUNLOG_URL').replace(/\/+$/, '');
-    if (!/^https?:\/\/[^/]/.test(value)) throw new UsageError(`${source(values.url, 'url', 'RUNLOG_URL')} must be an http(s) URL, got ${JSON.stringify(value)}`);
-    return value;
+  /** One base URL or several, comma-separated (failover order). */
+  const urls = (): string[] => {
+    const raw = need(values.url, 'url', 'RUNLOG_URL');
+    const entries = raw.split(',').map((e) => e.trim());
+    return entries.map((entry, i) => {
+      const value = entry.replace(/\/+$/, '');
+      if (!/^https?:\/\/[^/?#\s]/.test(value) || /[?#\s]/.test(value)) {
+        const which = entries.length > 1 ? ` entry ${i + 1}` : '';
+        throw new UsageError(`${source(values.url, 'url', 'RUNLOG_URL')}${which} must be an http(s) URL, got ${JSON.stringify(entry)}`);
+      }
+      return value;
+    });
   };
+  const url = (): string => urls()[0]!;
   const buildId = (required: boolean): string | undefined => {
     const value = required ? need(values.build, 'build', 'RUNLOG_BUILD') : pick(values.build, 'RUNLOG_BUILD');
     if (value !== undefined && !BUILD_ID_PATTERN.test(value)) throw new UsageError(`${source(values.build, 'build', 'RUNLOG_BUILD')} must match ${BUILD_ID_PATTERN.source}, got ${JSON.stringify(value)}`);
@@ -146,6 +159,7 @@ export function parseCommand(argv: readonly string[], env: Record<string, string
     const heartbeatIntervalMs = heartbeat();
     return {
       url: url(),
+      urls: urls(),
       buildId: buildId(true)!,
       token: need(values.token, 'token', 'RUNLOG_TOKEN'),
       spoolDir: pick(values.spool, 'RUNLOG_SPOOL') ?? SPOOL_DEFAULT,
@@ -163,6 +177,7 @@ export function parseCommand(argv: readonly string[], env: Record<string, string
       return {
         name,
         url: url(),
+        urls: urls(),
         adminToken: need(values['admin-token'], 'admin-token', 'RUNLOG_ADMIN_TOKEN'),
         ...(id === undefined ? {} : { buildId: id }),
         ...(meta === undefined ? {} : { meta: meta as Record<string, unknown> }),
@@ -189,7 +204,7 @@ export function parseCommand(argv: readonly string[], env: Record<string, string
       if (!Number.isSafeInteger(after) || after < 0 || !/^\d+$/.test(values.after ?? '0')) throw new UsageError(`--after must be a seq ≥ 0, got ${JSON.stringify(values.after)}`);
       const token = pick(values.token, 'RUNLOG_TOKEN') ?? pick(values['admin-token'], 'RUNLOG_ADMIN_TOKEN');
       if (token === undefined) throw new UsageError('tail needs --token (a viewer token) or RUNLOG_TOKEN');
-      return { name, url: url(), buildId: buildId(true)!, token, after, json: values.json === true };
+      return { name, url: url(), urls: urls(), buildId: buildId(true)!, token, after, json: values.json === true };
     }
     default:
       throw new UsageError(`unknown command ${JSON.stringify(name)}; commands: create, emit, exec, flush, tail`);

@@ -56,7 +56,7 @@ export async function runCommand(command: Exclude<Command, { name: 'help' }>, io
 /** Opens the runner, shows its state changes, and closes it whatever happens. */
 async function withRunner(args: RunnerArgs, io: CliIo, body: (runner: Runner) => Promise<number>): Promise<number> {
   const runner = await openRunner({
-    url: args.url,
+    url: args.urls,
     buildId: args.buildId,
     token: args.token,
     spoolDir: args.spoolDir,
@@ -74,7 +74,7 @@ async function withRunner(args: RunnerArgs, io: CliIo, body: (runner: Runner) =>
 }
 
 async function create(command: Extract<Command, { name: 'create' }>, io: CliIo): Promise<number> {
-  const http = new HttpClient({ url: command.url, token: command.adminToken, fetch: globalThis.fetch as never });
+  const http = new HttpClient({ url: command.urls, token: command.adminToken, fetch: globalThis.fetch as never });
   const body = JSON.stringify({ ...(command.buildId === undefined ? {} : { buildId: command.buildId }), ...(command.meta === undefined ? {} : { meta: command.meta }) });
   const result = await http.request('POST', '/v1/builds', body, undefined, 'create build');
   await http.close();

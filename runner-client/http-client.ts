@@ -1,5 +1,13 @@
 // HTTP to a runlog server for the runner: the default network (undici's fetch over a keep-alive
-// Pool), one request with a deadline, and the sorting of answers into ok / retry / stop.
+// Pool per server), one request with a deadline, the sorting of answers into ok / retry / stop,
+// and failover across several base URLs of one deployment:
+//
+//   urls[0] ──connection failure, 502/503/504──► urls[1] ──…──► urls[n-1] ──► urls[0] …
+//      ▲                                          │
+//      └──── a probe of urls[0]/readyz answers 200 (every failbackMs while elsewhere)
+//
+// Moving never loses the runner's place: the ack is the server's, shared by every instance
+// through PostgreSQL, and a resent batch is a no-op (PROTOCOL §Append rule 1).
 import { fetch as undiciFetch, Pool } from 'undici';
 import { BEARER_PREFIX, ContentTypes, Headers as H, ProblemSchema } from '../protocol/index.js';
 import type { Problem } from '../protocol/wire-types.js';
@@ -8,8 +16,8 @@ import { RetryableError, RunnerError, UploadRejectedError } from './errors.js';
 import type { FetchLike } from './options.js';
 
 export interface HttpClientOptions {
-  /** Server base URL without a trailing slash. */
-  readonly url: string;
+  /** Server base URL(s) without a trailing slash: the first is preferred, the others are failovers. */
+  readonly url: string | readonly string[];
   readonly token: string;
   /** Injected network (tests); default: undici over a keep-alive Pool. */
   readonly fetch?: FetchLike;
@@ -17,6 +25,8 @@ export interface HttpClientOptions {
   readonly connections?: number;
   /** Deadline of one request, answer body included. @default 30000 */
   readonly requestTimeoutMs?: number;
+  /** While on a failover URL, how often the first one is probed (`GET /readyz`). @default 5000 */
+  readonly failbackMs?: number;
 }
 
 export const HttpClientDefaults = {
@@ -24,7 +34,12 @@ export const HttpClientDefaults = {
   requestTimeoutMs: 30_000,
   /** Idle keep-alive sockets live this long: longer than a backoff step, shorter than common server idle timeouts. */
   keepAliveTimeoutMs: 4_000,
+  /** Back to the preferred server within seconds of it recovering, without probing it hard. */
+  failbackMs: 5_000,
 } as const;
+
+/** Answers that mean "this server (or the proxy's path to it) is not there", not "your request is wrong". */
+const FAILOVER_STATUSES = new Set([502, 503, 504]);
 
 /** What came back: an answer with its parsed body, or a RunnerError saying why there is none to use. */
 export type HttpResult =
@@ -36,29 +51,43 @@ export type HttpResult =
 
 export class HttpClient {
   readonly #options: HttpClientOptions;
-  readonly #fetch: FetchLike;
-  readonly #pool: Pool | undefined;
+  readonly #urls: readonly string[];
+  readonly #fetches: readonly FetchLike[];
+  readonly #pools: Pool[] = [];
+  /** Index into #urls of the server requests go to now. */
+  #current = 0;
+  #failbackTimer: NodeJS.Timeout | undefined;
+  #closed = false;
 
   constructor(options: HttpClientOptions) {
     this.#options = options;
+    this.#urls = typeof options.url === 'string' ? [options.url] : [...options.url];
+    if (this.#urls.length === 0) throw new TypeError('HttpClient needs at least one URL');
     if (options.fetch !== undefined) {
-      this.#fetch = options.fetch;
+      this.#fetches = this.#urls.map(() => options.fetch!);
     } else {
-      // One Pool per runner: K keep-alive connections to the one origin, so pipelined batches
+      // One Pool per server: K keep-alive connections to its origin, so pipelined batches
       // never wait for a TCP handshake. Timeouts are ours (requestTimeoutMs), not undici's 300 s.
-      const pool = new Pool(new URL(options.url).origin, {
-        connections: options.connections ?? HttpClientDefaults.connections,
-        keepAliveTimeout: HttpClientDefaults.keepAliveTimeoutMs,
-        headersTimeout: 0,
-        bodyTimeout: 0,
+      this.#fetches = this.#urls.map((url) => {
+        const pool = new Pool(new URL(url).origin, {
+          connections: options.connections ?? HttpClientDefaults.connections,
+          keepAliveTimeout: HttpClientDefaults.keepAliveTimeoutMs,
+          headersTimeout: 0,
+          bodyTimeout: 0,
+        });
+        this.#pools.push(pool);
+        return ((input: string, init: RequestInit) => undiciFetch(input, { ...(init as object), dispatcher: pool })) as unknown as FetchLike;
       });
-      this.#pool = pool;
-      this.#fetch = ((input: string, init: RequestInit) => undiciFetch(input, { ...(init as object), dispatcher: pool })) as unknown as FetchLike;
     }
   }
 
+  /** The base URL requests go to now. */
+  get url(): string {
+    return this.#urls[this.#current]!;
+  }
+
   get fetch(): FetchLike {
-    return this.#fetch;
+    return this.#fetches[this.#current]!;
   }
 
   /**
@@ -87,15 +116,53 @@ export class HttpClient {
     const onAbort = (): void => controller.abort(signal?.reason);
     signal?.addEventListener('abort', onAbort, { once: true });
     if (signal?.aborted === true) onAbort();
+    const server = this.#current;
     try {
-      return await this.#exchange(method, path, body, signal, controller.signal, () => timedOut, timeoutMs, context, extraHeaders);
+      const result = await this.#exchange(server, method, path, body, signal, controller.signal, () => timedOut, timeoutMs, context, extraHeaders);
+      if (result.kind === 'error' && result.error instanceof RetryableError && (result.error.offline || FAILOVER_STATUSES.has(result.error.status ?? 0))) {
+        this.#failover(server);
+      }
+      return result;
     } finally {
       clearTimeout(timer);
       signal?.removeEventListener('abort', onAbort);
     }
   }
 
+  /** `from` failed: move to the next URL (unless another request already moved us). */
+  #failover(from: number): void {
+    if (this.#urls.length === 1 || from !== this.#current || this.#closed) return;
+    this.#current = (from + 1) % this.#urls.length;
+    if (this.#current !== 0 && this.#failbackTimer === undefined) {
+      const every = this.#options.failbackMs ?? HttpClientDefaults.failbackMs;
+      this.#failbackTimer = setInterval(() => void this.#probeFirst(every), every);
+      this.#failbackTimer.unref();
+    } else if (this.#current === 0) {
+      this.#stopFailback();
+    }
+  }
+
+  /** Back to the first URL once its /readyz answers 200. */
+  async #probeFirst(timeoutMs: number): Promise<void> {
+    try {
+      const response = await this.#fetches[0]!(`${this.#urls[0]}/readyz`, { method: 'GET', signal: AbortSignal.timeout(timeoutMs) });
+      await response.arrayBuffer().catch(() => {});
+      if (response.status === 200 && !this.#closed) {
+        this.#current = 0;
+        this.#stopFailback();
+      }
+    } catch {
+      // still away
+    }
+  }
+
+  #stopFailback(): void {
+    clearInterval(this.#failbackTimer);
+    this.#failbackTimer = undefined;
+  }
+
   async #exchange(
+    server: number,
     method: string,
     path: string,
     body: Uint8Array | string | undefined,
@@ -111,7 +178,7 @@ export class HttpClient {
     let response: Response;
     let text: string;
     try {
-      response = await this.#fetch(this.#options.url + path, { method, headers, body: body as BodyInit | undefined, signal: combined, redirect: 'manual' });
+      response = await this.#fetches[server]!(this.#urls[server] + path, { method, headers, body: body as BodyInit | undefined, signal: combined, redirect: 'manual' });
       text = await response.text();
     } catch (cause) {
       if (signal?.aborted === true) return { kind: 'aborted' };
@@ -132,7 +199,7 @@ export class HttpClient {
     if (status === 408 || status === 429 || status >= 500) {
       const retryAfterMs = parseRetryAfter(response.headers.get(H.retryAfter));
       const code = problem?.code === 'overloaded' || problem?.code === 'unavailable' || problem?.code === 'internal_error' ? problem.code : 'http_error';
-      const reason = problem?.detail ?? problem?.title ?? (text.slice(0, 200) || 'no body');
+      const reason = problem?.detail ?? problem?.title ?? describeNonProblem(response, text);
       return {
         kind: 'error',
         error: new RetryableError(code, `${context}: ${status} ${reason}`, { status, ...(retryAfterMs === undefined ? {} : { retryAfterMs }) }),
@@ -143,8 +210,24 @@ export class HttpClient {
   }
 
   async close(): Promise<void> {
-    await this.#pool?.destroy().catch(() => {});
+    this.#closed = true;
+    this.#stopFailback();
+    await Promise.all(this.#pools.map((pool) => pool.destroy().catch(() => {})));
   }
+}
+
+/**
+ * One short line for an error answer that is not problem+json — a proxy's HTML 502 page, say:
+ * its `<title>` or status text and what kind of body it was, never the page itself.
+ */
+export function describeNonProblem(response: { status: number; statusText?: string; headers: Headers }, text: string): string {
+  if (text.length === 0) return response.statusText || 'no body';
+  const type = (response.headers.get(H.contentType) ?? 'unknown type').split(';')[0]!.trim();
+  const title = /<title>\s*([^<]{1,120}?)\s*<\/title>/i.exec(text)?.[1]?.replace(new RegExp(`^${response.status}\\s+`), '');
+  const firstLine = text.trim().split('\n', 1)[0]!;
+  const plain = !type.includes('html') && firstLine.length <= 120 && !firstLine.includes('<') ? firstLine : undefined;
+  const what = title ?? plain ?? response.statusText ?? '';
+  return `${what ? `${what} ` : ''}(a ${text.length}-byte ${type} answer, not problem+json)`;
 }
 
 function parseJson(text: string): unknown {

@@ -15,8 +15,12 @@ export type FetchLike = (input: string, init: RequestInit) => Promise<Response>;
 export type Durability = 'fsync-each' | 'group' | 'none';
 
 export interface RunnerOptions {
-  /** Server base URL, e.g. `http://127.0.0.1:8787`. */
-  readonly url: string;
+  /**
+   * Server base URL, e.g. `http://127.0.0.1:8787`, or several of one deployment (instances on
+   * one PostgreSQL): the runner uses the first, moves to the next on a connection failure or a
+   * 502/503/504, and comes back to the first once it answers `/readyz` again.
+   */
+  readonly url: string | readonly string[];
   readonly buildId: string;
   /** An `append:<buildId>` (runner) token, or the admin token. */
   readonly token: string;
@@ -60,6 +64,8 @@ export interface RunnerOptions {
    * no extra requests. `0` turns heartbeats and the reports on appends off. @default 5000
    */
   readonly heartbeatIntervalMs?: number;
+  /** With several `url`s: while on a failover, how often the first is probed (`GET /readyz`) to come back to it. @default 5000 */
+  readonly failbackMs?: number;
   /** Stamp each event's `time` with the runner's clock when `emit` gets none. @default true */
   readonly stampTime?: boolean;
   /** Largest serialized `data` `emit` accepts (the server's limit). @default 256 KiB */
@@ -72,7 +78,13 @@ export interface RunnerOptions {
   readonly random?: () => number;
 }
 
-export type ResolvedRunnerOptions = Required<Omit<RunnerOptions, 'fetch'>> & { readonly fetch: FetchLike | undefined };
+export type ResolvedRunnerOptions = Required<Omit<RunnerOptions, 'fetch' | 'url'>> & {
+  /** The first URL. */
+  readonly url: string;
+  /** Every URL, in order of preference. */
+  readonly urls: readonly string[];
+  readonly fetch: FetchLike | undefined;
+};
 
 export const RunnerDefaults = {
   takeover: false,
@@ -88,6 +100,7 @@ export const RunnerDefaults = {
   maxDelayMs: 10_000, // PROTOCOL §Runner obligations
   requestTimeoutMs: 30_000, // a group commit takes well under a second; 30 s means the answer is lost
   heartbeatIntervalMs: HEARTBEAT_INTERVAL_DEFAULT_MS, // a page notices a dead runner within 15 s; one small request per 5 s per idle build
+  failbackMs: 5_000, // back on the preferred instance seconds after it recovers, one cheap probe each time
   stampTime: true,
   maxEventDataBytes: LimitDefaults.maxEventDataBytes,
   maxEventDataDepth: LimitDefaults.maxEventDataDepth,
@@ -116,14 +129,28 @@ function checkHeartbeatInterval(value: number): number {
   return value;
 }
 
+/** Each entry an http(s) base URL, trailing slashes dropped; a sentence naming the bad entry otherwise. */
+export function checkUrls(value: unknown): string[] {
+  const list = typeof value === 'string' ? [value] : Array.isArray(value) ? (value as unknown[]) : undefined;
+  if (list === undefined || list.length === 0) throw new InvalidOptionError(`Expected \`url\` to be an http(s) URL or a non-empty array of them, got ${JSON.stringify(value)}`);
+  return list.map((entry, i) => {
+    const where = list.length > 1 ? ` entry ${i + 1}` : '';
+    if (typeof entry !== 'string' || entry === '') throw new InvalidOptionError(`Expected \`url\`${where} to be an http(s) URL, got ${JSON.stringify(entry)}`);
+    const url = entry.trim().replace(/\/+$/, '');
+    try {
+      const parsed = new URL(url);
+      if (parsed.protocol !== 'http:' && parsed.protocol !== 'https:') throw new Error('not http');
+      if (parsed.search !== '' || parsed.hash !== '') throw new Error('not a base URL');
+    } catch {
+      throw new InvalidOptionError(`Expected \`url\`${where} to be an http(s) base URL, got ${JSON.stringify(entry)}`);
+    }
+    return url;
+  });
+}
+
 export function resolveRunnerOptions(options: RunnerOptions): ResolvedRunnerOptions {
-  const url = checkString('url', options.url).replace(/\/+$/, '');
-  try {
-    const parsed = new URL(url);
-    if (parsed.protocol !== 'http:' && parsed.protocol !== 'https:') throw new Error('not http');
-  } catch {
-    throw new InvalidOptionError(`Expected \`url\` to be an http(s) URL, got ${JSON.stringify(options.url)}`);
-  }
+  const urls = checkUrls(options.url);
+  const url = urls[0]!;
   const buildId = checkString('buildId', options.buildId);
   if (!BUILD_ID_PATTERN.test(buildId)) throw new InvalidOptionError(`Expected \`buildId\` to match ${BUILD_ID_PATTERN.source}, got ${JSON.stringify(buildId)}`);
   const durability = options.durability ?? RunnerDefaults.durability;
@@ -134,6 +161,7 @@ export function resolveRunnerOptions(options: RunnerOptions): ResolvedRunnerOpti
   const baseDelayMs = checkInteger('baseDelayMs', options.baseDelayMs ?? RunnerDefaults.baseDelayMs, 1, 3_600_000);
   const resolved: ResolvedRunnerOptions = {
     url,
+    urls,
     buildId,
     token: checkString('token', options.token),
     spoolDir: checkString('spoolDir', options.spoolDir),
@@ -154,6 +182,7 @@ export function resolveRunnerOptions(options: RunnerOptions): ResolvedRunnerOpti
     maxDelayMs: checkInteger('maxDelayMs', options.maxDelayMs ?? RunnerDefaults.maxDelayMs, baseDelayMs, 24 * 3_600_000),
     requestTimeoutMs: checkInteger('requestTimeoutMs', options.requestTimeoutMs ?? RunnerDefaults.requestTimeoutMs, 100, 3_600_000),
     heartbeatIntervalMs: checkHeartbeatInterval(options.heartbeatIntervalMs ?? RunnerDefaults.heartbeatIntervalMs),
+    failbackMs: checkInteger('failbackMs', options.failbackMs ?? RunnerDefaults.failbackMs, 10, 3_600_000),
     stampTime: options.stampTime ?? RunnerDefaults.stampTime,
     maxEventDataBytes: checkInteger('maxEventDataBytes', options.maxEventDataBytes ?? RunnerDefaults.maxEventDataBytes, 16, 64 * 1024 * 1024),
     maxEventDataDepth: checkInteger('maxEventDataDepth', options.maxEventDataDepth ?? RunnerDefaults.maxEventDataDepth, 1, 10_000),

@@ -111,7 +111,7 @@ export class Runner {
   static async open(input: RunnerOptions): Promise<Runner> {
     const options = resolveRunnerOptions(input);
     const spool = await Spool.open(options);
-    const http = new HttpClient({ url: options.url, token: options.token, fetch: options.fetch, connections: options.maxInFlight, requestTimeoutMs: options.requestTimeoutMs });
+    const http = new HttpClient({ url: options.urls, token: options.token, fetch: options.fetch, connections: options.maxInFlight, requestTimeoutMs: options.requestTimeoutMs, failbackMs: options.failbackMs });
     try {
       if (options.takeover) await takeOver(options, spool, http);
     } catch (error) {

@@ -1,5 +1,4 @@
 // The HTTP application: middleware, every route of PROTOCOL.md, and the single error handler.
-import { randomUUID } from 'node:crypto';
 import { Hono } from 'hono';
 import { cors } from 'hono/cors';
 import { Headers as H } from '../protocol/headers.js';
@@ -15,6 +14,7 @@ import { registerHeartbeatRoutes } from './http/routes-heartbeat.js';
 import { registerDashboardRoutes } from './http/routes-dashboard.js';
 import { registerOpsRoutes } from './http/routes-ops.js';
 import { registerStreamRoutes } from './http/routes-stream.js';
+import { requestLog } from './http/request-log.js';
 
 /** Every API path and its methods: unmatched methods on these paths answer 405 with `Allow`. */
 const API_METHODS: Record<string, string[]> = {
@@ -34,14 +34,15 @@ const API_METHODS: Record<string, string[]> = {
 export function createApp(deps: AppDeps, extraRoutes?: (app: Hono<AppEnv>) => void): Hono<AppEnv> {
   const app = new Hono<AppEnv>();
   app.onError(onError(deps.logger));
-  app.notFound(() => problemResponse(new ProblemError('not_found', 'No such route.')));
-
-  app.use('*', async (c, next) => {
-    const requestId = randomUUID();
-    c.set('requestId', requestId);
-    await next();
-    c.header(H.requestId, requestId);
+  app.notFound((c) => {
+    c.set('problemCode', 'not_found');
+    return problemResponse(new ProblemError('not_found', 'No such route.'));
   });
+
+  app.use(
+    '*',
+    requestLog(deps.logger, (route, status, code) => deps.metrics.httpResponses.inc({ route, status: String(status), code: code ?? '' })),
+  );
 
   // Any origin may call the API: tokens travel in headers or ?token=, never cookies, so a page
   // on another origin can only do what the token it holds allows (web-client in your own app).

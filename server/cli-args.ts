@@ -29,6 +29,10 @@ Configuration, from the environment (a bad value stops the start with a line nam
   RUNLOG_COMMIT_GROUP_MAX_EVENTS  events per commit transaction (${ConfigDefaults.commitGroupMaxEvents})
   RUNLOG_PING_INTERVAL_MS         idle time before an SSE ping (${ConfigDefaults.pingIntervalMs})
   RUNLOG_TAIL_CACHE_EVENTS        recent events kept in memory per live build (${ConfigDefaults.tailCacheEvents})
+  RUNLOG_WORKERS                  worker processes on one port, or auto (one per core); >1 needs DATABASE_URL (1)
+  RUNLOG_RETENTION                delete builds idle longer than this: 30d, 12h, 90s (unset: keep forever)
+  RUNLOG_RETENTION_SWEEP          how often retention looks for expired builds (10m)
+  RUNLOG_TLS_CERT, RUNLOG_TLS_KEY PEM certificate and key files: serve HTTPS with HTTP/2 (unset: plain HTTP)
 
 Exit status: 0 after a graceful stop; 2 for a bad argument or configuration; 1 otherwise.
 `;

@@ -1,7 +1,17 @@
 // Server configuration: one typed object, read from the environment and validated with zod
 // at start, so a bad value stops the server with a message naming the variable.
+import { X509Certificate, createPrivateKey } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
 import { z } from 'zod';
 import { LimitDefaults, SSE_PING_INTERVAL_MS, isSignedTokenShape, type ProtocolLimits } from '../protocol/index.js';
+import { parseDuration } from './ops/duration.js';
+
+/** PEM certificate chain and private key, read at start; their presence turns on HTTPS with h2. */
+export interface TlsFiles {
+  readonly cert: Buffer;
+  readonly key: Buffer;
+}
 
 export interface ServerConfig {
   /** @default 8787 */
@@ -31,6 +41,14 @@ export interface ServerConfig {
   readonly pingIntervalMs: number;
   /** Events kept in memory per live build for readers. @default 2048 */
   readonly tailCacheEvents: number;
+  /** Worker processes sharing the port (`node:cluster`); 1 runs no cluster. @default 1 */
+  readonly workers: number;
+  /** Builds idle (no append) longer than this are deleted; undefined keeps everything. @default undefined */
+  readonly retentionMs: number | undefined;
+  /** How often the retention sweep runs. @default 10 minutes */
+  readonly retentionSweepMs: number;
+  /** HTTPS with ALPN h2 and http/1.1 when set. @default undefined (plain HTTP/1.1) */
+  readonly tls: TlsFiles | undefined;
 }
 
 export const ConfigDefaults = {
@@ -44,6 +62,8 @@ export const ConfigDefaults = {
   commitGroupMaxEvents: 20_000, // keeps one transaction well under a second
   pingIntervalMs: SSE_PING_INTERVAL_MS,
   tailCacheEvents: 2048, // covers the live edge of a build for every viewer with one copy
+  workers: 1, // one process unless asked: the embedded database cannot be shared
+  retentionSweepMs: 10 * 60_000, // expiry is coarse (days); a sweep is cheap when nothing expired
 } as const satisfies Partial<ServerConfig>;
 
 const int = (min: number, max = Number.MAX_SAFE_INTEGER) => z.coerce.number().int().min(min).max(max);
@@ -71,7 +91,24 @@ const EnvSchema = z.object({
   RUNLOG_COMMIT_GROUP_MAX_EVENTS: int(1).default(ConfigDefaults.commitGroupMaxEvents),
   RUNLOG_PING_INTERVAL_MS: int(10).default(ConfigDefaults.pingIntervalMs),
   RUNLOG_TAIL_CACHE_EVENTS: int(0).default(ConfigDefaults.tailCacheEvents),
+  RUNLOG_WORKERS: z
+    .string()
+    .regex(/^(auto|[1-9][0-9]{0,3})$/, 'must be a whole number of worker processes from 1 to 9999, or auto (one per available core)')
+    .optional(),
+  RUNLOG_RETENTION: duration().optional(),
+  RUNLOG_RETENTION_SWEEP: duration().optional(),
+  RUNLOG_TLS_CERT: z.string().optional(),
+  RUNLOG_TLS_KEY: z.string().optional(),
 });
+
+function duration() {
+  return z.string().transform((text, ctx) => {
+    const parsed = parseDuration(text);
+    if (parsed.ok) return parsed.ms;
+    ctx.addIssue({ code: 'custom', message: parsed.problem });
+    return z.NEVER;
+  });
+}
 
 export class ConfigError extends Error {
   override readonly name = 'ConfigError';
@@ -97,6 +134,14 @@ export function configFromEnv(env: Record<string, string | undefined> = process.
     );
   }
   const e = parsed.data;
+  const problems: string[] = [];
+  const bad = (name: string, problem: string) => problems.push(`${name}=${JSON.stringify(present[name] ?? '')}: ${problem}`);
+  const workers = e.RUNLOG_WORKERS === undefined ? ConfigDefaults.workers : e.RUNLOG_WORKERS === 'auto' ? availableParallelism() : Number(e.RUNLOG_WORKERS);
+  if (workers > 1 && e.DATABASE_URL === undefined) {
+    bad('RUNLOG_WORKERS', 'several workers need PostgreSQL (DATABASE_URL): the embedded PGlite database lives in one process');
+  }
+  const tls = readTls(e.RUNLOG_TLS_CERT, e.RUNLOG_TLS_KEY, bad);
+  if (problems.length > 0) throw new ConfigError(problems);
   return {
     port: e.PORT,
     host: e.HOST,
@@ -119,7 +164,43 @@ export function configFromEnv(env: Record<string, string | undefined> = process.
     commitGroupMaxEvents: e.RUNLOG_COMMIT_GROUP_MAX_EVENTS,
     pingIntervalMs: e.RUNLOG_PING_INTERVAL_MS,
     tailCacheEvents: e.RUNLOG_TAIL_CACHE_EVENTS,
+    workers,
+    retentionMs: e.RUNLOG_RETENTION,
+    retentionSweepMs: e.RUNLOG_RETENTION_SWEEP ?? ConfigDefaults.retentionSweepMs,
+    tls,
   };
+}
+
+/** Both files or neither; each readable, PEM, and the key the certificate's. */
+function readTls(certFile: string | undefined, keyFile: string | undefined, bad: (name: string, problem: string) => void): TlsFiles | undefined {
+  if (certFile === undefined && keyFile === undefined) return undefined;
+  if (certFile === undefined) return void bad('RUNLOG_TLS_KEY', 'needs RUNLOG_TLS_CERT too (the certificate, PEM)');
+  if (keyFile === undefined) return void bad('RUNLOG_TLS_CERT', 'needs RUNLOG_TLS_KEY too (the private key, PEM)');
+  const read = (name: string, file: string): Buffer | undefined => {
+    try {
+      return readFileSync(file);
+    } catch (error) {
+      bad(name, `cannot be read: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`);
+      return undefined;
+    }
+  };
+  const cert = read('RUNLOG_TLS_CERT', certFile);
+  const key = read('RUNLOG_TLS_KEY', keyFile);
+  if (cert === undefined || key === undefined) return undefined;
+  let certificate: X509Certificate;
+  try {
+    certificate = new X509Certificate(cert);
+  } catch {
+    return void bad('RUNLOG_TLS_CERT', 'is not a PEM certificate');
+  }
+  let privateKey;
+  try {
+    privateKey = createPrivateKey(key);
+  } catch {
+    return void bad('RUNLOG_TLS_KEY', 'is not a PEM private key (an unencrypted one)');
+  }
+  if (!certificate.checkPrivateKey(privateKey)) return void bad('RUNLOG_TLS_KEY', `does not match the certificate in RUNLOG_TLS_CERT`);
+  return { cert, key };
 }
 
 /** The defaults with some fields replaced: how tests and embedders build a config. */

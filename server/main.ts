@@ -1,8 +1,13 @@
 // The `runlog` bin: parses its (few) arguments and the environment, starts the server, prints
 // where it is, and shuts down gracefully on SIGINT/SIGTERM.
+import cluster from 'node:cluster';
+import { pino } from 'pino';
 import packageJson from './package.json' with { type: 'json' };
-import { ConfigError, configFromEnv } from './config.js';
+import { loadSecrets } from './auth/secrets.js';
+import { TokenSigner } from './auth/tokens.js';
+import { ConfigError, configFromEnv, type ServerConfig } from './config.js';
 import { parseServerArgs, SERVER_CLI_NAME, SERVER_HELP, ServerUsageError, type ServerCommand } from './cli-args.js';
+import { isClusterMessage, runPrimary } from './ops/cluster-primary.js';
 import { startServer } from './server.js';
 
 const EXIT_USAGE = 2;
@@ -31,21 +36,27 @@ async function main(): Promise<void> {
     if (error instanceof ConfigError) refuse(error.problems, '');
     throw error;
   }
+  if (config.workers > 1 && cluster.isPrimary) return startPrimary(config);
+
   const server = await startServer(config);
-  const dashboardToken = server.signer.sign({ kind: 'read-all' }, new Date(Date.now() + 24 * 3600 * 1000));
-  const lines = [
-    `runlog listening on ${server.url} (database: ${server.database.kind === 'pglite' ? `PGlite in ${config.dataDir}` : 'PostgreSQL'})`,
-    `dashboard: ${server.url}/?token=${dashboardToken}`,
-    `API docs:  ${server.url}/docs`,
-  ];
-  if (server.generatedAdminTokenFile) {
-    lines.push(`admin token (generated, stored in ${server.generatedAdminTokenFile}): ${server.adminToken}`);
+  if (cluster.isWorker) {
+    // The primary prints where the cluster listens; each worker learns how many are alive.
+    process.on('message', (message) => {
+      if (isClusterMessage(message)) server.metrics.workersAlive.set(message.alive);
+    });
+  } else {
+    const secrets = { adminToken: server.adminToken, generatedAdminTokenFile: server.generatedAdminTokenFile };
+    process.stdout.write(startLines(config, server.url, server.signer, secrets, server.database.kind === 'pglite' ? `PGlite in ${config.dataDir}` : 'PostgreSQL'));
   }
-  process.stdout.write(lines.join('\n') + '\n');
 
   let stopping = false;
   const stop = (signal: string) => {
-    if (stopping) process.exit(1);
+    // A second signal forces the exit, except in a worker: a terminal's Ctrl-C reaches the
+    // whole process group and the primary forwards it too, so a worker sees it twice.
+    if (stopping) {
+      if (!cluster.isWorker) process.exit(1);
+      return;
+    }
     stopping = true;
     server.logger.info({ signal }, 'shutting down');
     server.close().then(
@@ -58,6 +69,29 @@ async function main(): Promise<void> {
   };
   process.on('SIGINT', () => stop('SIGINT'));
   process.on('SIGTERM', () => stop('SIGTERM'));
+}
+
+function startLines(config: ServerConfig, url: string, signer: TokenSigner, secrets: { adminToken: string; generatedAdminTokenFile: string | undefined }, database: string): string {
+  const dashboardToken = signer.sign({ kind: 'read-all' }, new Date(Date.now() + 24 * 3600 * 1000));
+  const workers = config.workers > 1 ? `, ${config.workers} workers` : '';
+  const lines = [`runlog listening on ${url} (database: ${database}${workers})`, `dashboard: ${url}/?token=${dashboardToken}`, `API docs:  ${url}/docs`];
+  if (secrets.generatedAdminTokenFile) lines.push(`admin token (generated, stored in ${secrets.generatedAdminTokenFile}): ${secrets.adminToken}`);
+  return lines.join('\n') + '\n';
+}
+
+/** The cluster's primary: secrets first (so workers read, never race to generate them), then the workers. */
+async function startPrimary(config: ServerConfig): Promise<void> {
+  const secrets = await loadSecrets(config);
+  const signer = new TokenSigner(secrets.secret, secrets.adminToken);
+  const logger = pino({ level: config.logLevel });
+  runPrimary({
+    workers: config.workers,
+    logger,
+    onListening: (port) => {
+      const host = config.host.includes(':') ? `[${config.host}]` : config.host;
+      process.stdout.write(startLines(config, `${config.tls ? 'https' : 'http'}://${host}:${port}`, signer, secrets, 'PostgreSQL'));
+    },
+  });
 }
 
 await main();

@@ -1,7 +1,8 @@
 // Starts and stops one runlog server: database, engine, HTTP listener. `main.ts` calls it for
 // `npm start`; tests call it to get a real server on port 0.
 import { randomUUID } from 'node:crypto';
-import type { AddressInfo } from 'node:net';
+import { createSecureServer, type Http2SecureServer, type Http2Session } from 'node:http2';
+import type { AddressInfo, Socket } from 'node:net';
 import { serve, type ServerType } from '@hono/node-server';
 import type { Hono } from 'hono';
 import { pino, type Logger } from 'pino';
@@ -13,6 +14,7 @@ import { openDatabase, type Database } from './db/database.js';
 import type { AppEnv } from './http/app-env.js';
 import { Hub } from './log/hub.js';
 import { hubChannel } from './log/hub-message.js';
+import { Janitor } from './log/janitor.js';
 import { KyselyLogStore } from './log/kysely-log-store.js';
 import { LogEngine } from './log/log-engine.js';
 import { Metrics } from './metrics.js';
@@ -35,6 +37,9 @@ export interface RunningServer {
   readonly presence: PresenceTracker;
   readonly database: Database;
   readonly logger: Logger;
+  readonly metrics: Metrics;
+  /** Retention and purging of deleted builds' events (`run()` for one pass now). */
+  readonly janitor: Janitor;
   /** Graceful stop: refuse new appends, finish and answer queued commits, end streams, close. */
   close(): Promise<void>;
 }
@@ -45,6 +50,10 @@ export interface StartOptions {
   readonly extraRoutes?: (app: Hono<AppEnv>) => void;
   /** Collect Node process metrics (once per process is enough). @default true */
   readonly processMetrics?: boolean;
+  /** Events per purge transaction (tests use small ones). @default JanitorDefaults.purgeBatchEvents */
+  readonly purgeBatchEvents?: number;
+  /** Start the periodic retention sweep. @default true */
+  readonly janitor?: boolean;
 }
 
 export async function startServer(config: ServerConfig, options: StartOptions = {}): Promise<RunningServer> {
@@ -71,6 +80,24 @@ export async function startServer(config: ServerConfig, options: StartOptions = 
     onReport: (outcome) => presenceMetrics?.reports.inc({ result: outcome }),
   });
   presenceMetrics = new PresenceMetrics(metrics.registry, presence, logger);
+  metrics.workersConfigured.set(config.workers);
+  metrics.workersAlive.set(config.workers > 1 ? 0 : 1); // a cluster's primary reports the count
+  hub.subscribeAll((notice) => {
+    if (notice.kind === 'resync') metrics.hubResyncs.inc();
+  });
+  const janitor = new Janitor(engine, database, {
+    retentionMs: config.retentionMs,
+    sweepIntervalMs: config.retentionSweepMs,
+    lockName: `runlog-janitor:${config.databaseSchema}`,
+    ...(options.purgeBatchEvents === undefined ? {} : { purgeBatchEvents: options.purgeBatchEvents }),
+    onExpired: () => metrics.retentionBuildsDeleted.inc(),
+    onPurged: (_buildId, events) => {
+      metrics.eventsPurged.inc(events);
+      metrics.purgeBatchEvents.observe(events);
+    },
+    onRun: (run) => metrics.retentionRuns.inc({ outcome: run.ran ? 'ran' : 'skipped' }),
+    onError: (error) => logger.warn({ err: error }, 'retention run failed; the next one retries'),
+  });
   const signer = new TokenSigner(secrets.secret, secrets.adminToken);
   const shutdown = new AbortController();
   const app = createApp(
@@ -79,15 +106,22 @@ export async function startServer(config: ServerConfig, options: StartOptions = 
   );
 
   const server: ServerType = await new Promise((resolve, reject) => {
-    const s = serve({ fetch: app.fetch, port: config.port, hostname: config.host }, () => resolve(s));
+    const listen = { fetch: app.fetch, port: config.port, hostname: config.host };
+    // TLS: ALPN offers h2 and http/1.1, so browsers multiplex every stream of an origin on one
+    // connection (HTTP/1.1 allows six) and older clients still connect.
+    const s = config.tls
+      ? serve({ ...listen, createServer: createSecureServer, serverOptions: { cert: config.tls.cert, key: config.tls.key, allowHTTP1: true } }, () => resolve(s))
+      : serve(listen, () => resolve(s));
     s.once('error', reject);
   });
   const port = (server.address() as AddressInfo).port;
   const host = config.host.includes(':') ? `[${config.host}]` : config.host;
+  const connections = trackConnections(server, config.tls !== undefined);
+  if (options.janitor ?? true) janitor.start();
 
   let closing: Promise<void> | undefined;
   return {
-    url: `http://${host}:${port}`,
+    url: `${config.tls ? 'https' : 'http'}://${host}:${port}`,
     port,
     adminToken: secrets.adminToken,
     generatedAdminTokenFile: secrets.generatedAdminTokenFile,
@@ -96,21 +130,55 @@ export async function startServer(config: ServerConfig, options: StartOptions = 
     presence,
     database,
     logger,
+    metrics,
+    janitor,
     close: () =>
       (closing ??= (async () => {
         // Streams end and long-polls answer now; appends already queued commit and are answered.
         shutdown.abort();
         presence.close();
+        await janitor.stop();
         await engine.drain();
-        const http = server as ServerType & { closeIdleConnections(): void; closeAllConnections(): void };
         await new Promise<void>((resolve) => {
           server.close(() => resolve());
-          http.closeIdleConnections();
+          connections.closeIdle();
           // Keep-alive sockets that finish a response after this point would hold close() open.
-          setTimeout(() => http.closeAllConnections(), SHUTDOWN_GRACE_MS).unref();
+          setTimeout(() => connections.closeAll(), SHUTDOWN_GRACE_MS).unref();
         });
         await hub.disconnect();
         await database.close();
       })()),
+  };
+}
+
+/**
+ * Closing idle and, after the grace, all connections: node:http has both built in; the HTTP/2
+ * server has neither, so its sessions get a GOAWAY (finish open streams, take no new ones)
+ * and its HTTP/1.1 sockets are destroyed after the grace.
+ */
+function trackConnections(server: ServerType, secure: boolean): { closeIdle(): void; closeAll(): void } {
+  if (!secure) {
+    const http = server as ServerType & { closeIdleConnections(): void; closeAllConnections(): void };
+    return { closeIdle: () => http.closeIdleConnections(), closeAll: () => http.closeAllConnections() };
+  }
+  const h2 = server as unknown as Http2SecureServer;
+  const sessions = new Set<Http2Session>();
+  const sockets = new Set<Socket>();
+  h2.on('session', (session) => {
+    sessions.add(session);
+    session.once('close', () => sessions.delete(session));
+  });
+  h2.on('secureConnection', (socket: Socket) => {
+    sockets.add(socket);
+    socket.once('close', () => sockets.delete(socket));
+  });
+  return {
+    closeIdle: () => {
+      for (const session of sessions) session.close();
+    },
+    closeAll: () => {
+      for (const session of sessions) session.destroy();
+      for (const socket of sockets) socket.destroy();
+    },
   };
 }

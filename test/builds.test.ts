@@ -136,9 +136,9 @@ for (const backend of BACKENDS) {
       const existing = await server.createBuild();
       const sse = await openSse(`${server.url}/v1/builds?watch=true&limit=500`, { headers: { authorization: `Bearer ${server.adminToken}` } });
       expect(sse.status).toBe(200);
-      const initial = await sse.collect((f) => f.data !== undefined && JSON.parse(f.data).buildId === existing.buildId);
+      const initial = await sse.collect((f) => f.data !== undefined && f.event === undefined && JSON.parse(f.data).buildId === existing.buildId);
       expect(initial[0]?.retry).toBeGreaterThan(0);
-      for (const f of initial.filter((f) => f.data)) assertMatchesSchema('Build', JSON.parse(f.data!));
+      for (const f of initial.filter((f) => f.data && f.event === undefined)) assertMatchesSchema('Build', JSON.parse(f.data!));
 
       const created = await server.createBuild();
       const createdFrame = await sse.collect((f) => f.data !== undefined && JSON.parse(f.data).buildId === created.buildId);

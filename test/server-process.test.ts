@@ -70,3 +70,28 @@ describe('the server process', () => {
     }
   });
 });
+
+describe('the server process refusing a bad operating variable', () => {
+  it('stops at start with one line for RUNLOG_WORKERS=0, an unknown retention unit and a key that is not the certificate\'s', async () => {
+    const dir = await mkdtemp(path.join(tmpdir(), 'runlog-refuse-'));
+    try {
+      const { execFileSync } = await import('node:child_process');
+      const cert = path.join(dir, 'cert.pem');
+      const key = path.join(dir, 'key.pem');
+      const other = path.join(dir, 'other.pem');
+      execFileSync('openssl', ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-keyout', key, '-out', cert, '-subj', '/CN=x', '-days', '1'], { stdio: 'ignore' });
+      execFileSync('openssl', ['genpkey', '-algorithm', 'EC', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-out', other], { stdio: 'ignore' });
+      const results = await Promise.all([
+        runServerToExit({ RUNLOG_DATA_DIR: dir, RUNLOG_WORKERS: '0' }),
+        runServerToExit({ RUNLOG_DATA_DIR: dir, RUNLOG_RETENTION: '2w' }),
+        runServerToExit({ RUNLOG_DATA_DIR: dir, RUNLOG_TLS_CERT: cert, RUNLOG_TLS_KEY: other }),
+      ]);
+      expect(results.map((r) => r.code)).toEqual([2, 2, 2]);
+      expect(results[0]!.stderr).toMatch(/^runlog: RUNLOG_WORKERS="0": must be a whole number .+\n$/);
+      expect(results[1]!.stderr).toBe('runlog: RUNLOG_RETENTION="2w": has an unknown unit "w": use ms, s, m, h or d\n');
+      expect(results[2]!.stderr).toBe(`runlog: RUNLOG_TLS_KEY=${JSON.stringify(other)}: does not match the certificate in RUNLOG_TLS_CERT\n`);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+});

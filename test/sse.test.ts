@@ -37,7 +37,8 @@ for (const backend of BACKENDS) {
       expect(eventIds(frames)).toEqual([1, 2, 3, 4, 5]);
       const event = JSON.parse(frames.at(-1)!.data!);
       expect(event).toMatchObject({ seq: 5, type: 'log', data: { stream: 'stdout', line: 'e 5' }, time: null });
-      expect(frames.every((f) => f.event === undefined)).toBe(true);
+      // Besides the events, only the ping that announces the interval (PROTOCOL §SSE rule 3).
+      expect(frames.filter((f) => f.event !== 'ping').every((f) => f.event === undefined)).toBe(true);
       // Live: later commits arrive on the open stream.
       await append(buildId, runner, 6, 2);
       expect(eventIds(await sse.collect((f) => f.id === '7'))).toEqual([6, 7]);
@@ -74,18 +75,22 @@ for (const backend of BACKENDS) {
       await append(buildId, runner, 1, 2);
       await append(buildId, runner, 5, 2);
       const sse = await openSse(streamUrl(buildId, viewer));
-      const frames = await sse.collect((f) => f.comment === 'ping');
-      expect(eventIds(frames)).toEqual([1, 2]);
+      const frames = await sse.collect((f) => f.id === '2');
+      const idle = await sse.collect((f) => f.comment === 'ping');
+      expect(eventIds([...frames, ...idle])).toEqual([1, 2]);
       await append(buildId, runner, 3, 2);
       expect(eventIds(await sse.collect((f) => f.id === '6'))).toEqual([3, 4, 5, 6]);
       sse.close();
     });
 
-    it('pings when idle', async () => {
+    it('announces its ping interval when the stream opens, then pings when idle', async () => {
       const { buildId, viewer } = await server.createBuild();
+      const started = Date.now();
       const sse = await openSse(streamUrl(buildId, viewer));
       await sse.next();
-      const started = Date.now();
+      const announced = await sse.next();
+      expect(announced).toMatchObject({ comment: 'ping', event: 'ping' });
+      expect(JSON.parse(announced!.data!)).toEqual({ intervalMs: PING_MS });
       const frame = await sse.next(PING_MS * 10);
       expect(frame?.comment).toBe('ping');
       expect(Date.now() - started).toBeGreaterThanOrEqual(PING_MS - 20);

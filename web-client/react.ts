@@ -43,11 +43,11 @@ const INITIAL_BUILD_VIEW: BuildView<never> = { state: null, messages: NO_MESSAGE
 const INITIAL_BUILDS_VIEW: BuildsView = { builds: [], status: CONNECTING };
 
 /** The options that shape a connection: when any of them changes, the hook opens a new watcher. */
-const CONNECTION_KEYS = ['url', 'token', 'EventSource', 'fetch', 'reconnectBaseMs', 'reconnectMaxMs'] as const;
+const CONNECTION_KEYS = ['url', 'token', 'EventSource', 'fetch', 'reconnectBaseMs', 'reconnectMaxMs', 'requestTimeoutMs'] as const;
 
 /** Only the connection options (undefined ones take the watchers' defaults). */
-function connectionOf({ url, token, EventSource, fetch, reconnectBaseMs, reconnectMaxMs }: UseWatchOptions): UseWatchOptions {
-  return { url, token, EventSource, fetch, reconnectBaseMs, reconnectMaxMs };
+function connectionOf({ url, token, EventSource, fetch, reconnectBaseMs, reconnectMaxMs, requestTimeoutMs }: UseWatchOptions): UseWatchOptions {
+  return { url, token, EventSource, fetch, reconnectBaseMs, reconnectMaxMs, requestTimeoutMs };
 }
 
 /**

@@ -3,6 +3,8 @@
 // EventSource (it cannot set headers, PROTOCOL §Auth), and JSON GETs with a Bearer header.
 // Only a signed token goes into a URL: the admin token never does (openapi.yaml clarification (r)).
 import { BEARER_PREFIX, ContentTypes, Headers as H, QueryParams } from '../protocol/headers.js';
+import { SSE_PING_INTERVAL_MS } from '../protocol/limits.js';
+import { deadStreamAfterMs } from '../protocol/sse-frames.js';
 import { isSignedTokenShape } from '../protocol/token-shape.js';
 import { WebClientError, codeForStatus } from './errors.js';
 
@@ -35,6 +37,12 @@ export interface TransportOptions {
   readonly EventSource?: EventSourceConstructor | undefined;
   /** @default globalThis.fetch */
   readonly fetch?: FetchLike | undefined;
+  /**
+   * A JSON call with no complete answer within this long is abandoned as a network failure
+   * (then retried like one): a connection that died silently must not hang a watcher.
+   * @default two ping intervals, as announced by the server's streams (30 s until one is)
+   */
+  readonly requestTimeoutMs?: number | undefined;
 }
 
 /** Throws a TypeError naming the first bad option; returns the EventSource constructor to use. */
@@ -48,6 +56,10 @@ export function checkTransportOptions(options: TransportOptions): EventSourceCon
   if (typeof ES !== 'function') throw new TypeError('Expected `EventSource` to be given: this runtime has no global EventSource');
   if (options.fetch !== undefined && typeof options.fetch !== 'function') throw new TypeError('Expected `fetch` to be a function');
   if (options.fetch === undefined && typeof globalThis.fetch !== 'function') throw new TypeError('Expected `fetch` to be given: this runtime has no global fetch');
+  const timeout = options.requestTimeoutMs;
+  if (timeout !== undefined && (typeof timeout !== 'number' || !Number.isFinite(timeout) || timeout <= 0)) {
+    throw new TypeError(`Expected \`requestTimeoutMs\` to be a positive number of milliseconds, got ${JSON.stringify(timeout)}`);
+  }
   return ES;
 }
 
@@ -56,6 +68,9 @@ export class Transport {
   readonly #token: string | undefined;
   readonly #EventSource: EventSourceConstructor;
   readonly #fetch: FetchLike;
+  readonly #requestTimeoutMs: number | undefined;
+  /** The server's ping interval, once a stream announced it (PROTOCOL §SSE rule 3). */
+  #pingIntervalMs: number = SSE_PING_INTERVAL_MS;
 
   constructor(options: TransportOptions) {
     const ES = checkTransportOptions(options);
@@ -64,6 +79,19 @@ export class Transport {
     this.#EventSource = ES;
     // Bound: a browser's fetch throws "Illegal invocation" when called on another receiver.
     this.#fetch = options.fetch ?? ((input, init) => globalThis.fetch(input, init));
+    this.#requestTimeoutMs = options.requestTimeoutMs;
+  }
+
+  /**
+   * A stream announced the server's ping interval. JSON answers come in milliseconds, so one
+   * that takes as long as a silent stream may be quiet is on a dead connection too.
+   */
+  notePingInterval(ms: number): void {
+    this.#pingIntervalMs = ms;
+  }
+
+  get #timeoutMs(): number {
+    return this.#requestTimeoutMs ?? deadStreamAfterMs(this.#pingIntervalMs);
   }
 
   /** An absolute URL for `path` with `params`; `withToken` adds `?token=` (EventSource only). */
@@ -102,18 +130,36 @@ export class Transport {
   async getJson<T>(path: string, params: Record<string, string | number> = {}, signal?: AbortSignal): Promise<T> {
     const headers: Record<string, string> = { Accept: ContentTypes.json };
     if (this.#token !== undefined) headers[H.authorization] = BEARER_PREFIX + this.#token;
+    // One controller for the caller's signal and the deadline, both unhooked afterwards.
+    const controller = new AbortController();
+    const onAbort = () => controller.abort(signal?.reason);
+    signal?.addEventListener('abort', onAbort, { once: true });
+    if (signal?.aborted === true) onAbort();
+    let timedOut = false;
+    const timeoutMs = this.#timeoutMs;
+    const timer = setTimeout(() => {
+      timedOut = true;
+      controller.abort(new Error(`no answer within ${timeoutMs} ms`));
+    }, timeoutMs);
     let response: Response;
-    try {
-      response = await this.#fetch(this.url(path, params), { headers, signal: signal ?? null, cache: 'no-store' });
-    } catch (error) {
-      throw new WebClientError('network', `Could not reach ${this.#base}: ${(error as Error).message}`, { cause: error });
-    }
     let body: unknown;
     try {
-      body = await response.json();
-    } catch (error) {
-      if (response.ok) throw new WebClientError('invalid_response', `${path} did not answer JSON`, { status: response.status, cause: error });
-      body = undefined;
+      try {
+        response = await this.#fetch(this.url(path, params), { headers, signal: controller.signal, cache: 'no-store' });
+      } catch (error) {
+        const reason = timedOut ? `no answer within ${timeoutMs} ms` : (error as Error).message;
+        throw new WebClientError('network', `Could not reach ${this.#base}: ${reason}`, { cause: error });
+      }
+      try {
+        body = await response.json();
+      } catch (error) {
+        if (timedOut) throw new WebClientError('network', `${path} did not finish answering within ${timeoutMs} ms`, { cause: error });
+        if (response.ok) throw new WebClientError('invalid_response', `${path} did not answer JSON`, { status: response.status, cause: error });
+        body = undefined;
+      }
+    } finally {
+      clearTimeout(timer);
+      signal?.removeEventListener('abort', onAbort);
     }
     if (!response.ok) {
       const detail = typeof body === 'object' && body !== null ? (body as { detail?: unknown }).detail : undefined;

@@ -13,6 +13,7 @@ import type { Build, EventsPage, LogEvent, RunnerFrame, RunnerPresence } from '.
 import { WebClientError, codeForStatus, isFinalStatus } from './errors.js';
 import { EVENT_SOURCE_CLOSED, Transport, buildPath, checkTransportOptions, parseFrame as parseJson, type EventSourceLike, type TransportOptions } from './transport.js';
 import { isNewerPresence } from './runner-presence.js';
+import { StreamLiveness } from './stream-liveness.js';
 import { ReconnectClock, callSafely, checkReconnectOptions, type ReconnectOptions, type WatchStatus } from './watch-status.js';
 
 export interface WatchBuildOptions<M = UIMessage> extends TransportOptions, ReconnectOptions {
@@ -50,6 +51,8 @@ export interface WatchStats {
   repairedEvents: number;
   /** EventSource objects this watcher created (the browser's own reconnects are not counted). */
   streamsOpened: number;
+  /** Streams closed because nothing, not even a ping, arrived for two ping intervals. */
+  deadStreams: number;
 }
 
 export interface BuildWatch<M = UIMessage> {
@@ -102,7 +105,7 @@ type Item = { readonly kind: 'event'; readonly event: LogEvent } | { readonly ki
 
 class BuildWatcher<M> implements BuildWatch<M> {
   readonly buildId: string;
-  readonly stats: WatchStats = { snapshotSeq: 0, streamEvents: 0, duplicates: 0, repairedEvents: 0, streamsOpened: 0 };
+  readonly stats: WatchStats = { snapshotSeq: 0, streamEvents: 0, duplicates: 0, repairedEvents: 0, streamsOpened: 0, deadStreams: 0 };
   readonly #options: WatchBuildOptions<M>;
   readonly #transport: Transport;
   readonly #abort = new AbortController();
@@ -121,6 +124,11 @@ class BuildWatcher<M> implements BuildWatch<M> {
   /** A gap repair is reading; the queue waits for it. */
   #repairing = false;
   #probing = false;
+  /** A stream that goes quiet for two ping intervals is closed and resumed on a new one. */
+  readonly #liveness = new StreamLiveness(
+    () => this.#onDeadStream(),
+    (ms) => this.#transport.notePingInterval(ms),
+  );
 
   constructor(options: WatchBuildOptions<M>) {
     checkWatchBuildOptions(options);
@@ -198,13 +206,17 @@ class BuildWatcher<M> implements BuildWatch<M> {
     const es = this.#transport.openEventSource(buildPath(this.buildId, '/stream'), { after: this.#seq });
     this.#source = es;
     this.stats.streamsOpened += 1;
+    this.#liveness.watch(es, () => es === this.#source);
     es.onopen = () => {
       if (es !== this.#source) return;
+      this.#liveness.touch();
       this.#reconnectClock.reset();
       this.#setStatus({ kind: 'live' });
     };
     es.onmessage = (message) => {
-      if (es === this.#source) this.#receive(message.data);
+      if (es !== this.#source) return;
+      this.#liveness.touch();
+      this.#receive(message.data);
     };
     es.addEventListener('end', (message) => {
       if (es !== this.#source) return;
@@ -326,6 +338,15 @@ class BuildWatcher<M> implements BuildWatch<M> {
 
   // ── trouble ───────────────────────────────────────────────────────────────────────────
 
+  /** Nothing arrived for two ping intervals: the connection died without closing. Resume on a new one. */
+  #onDeadStream(): void {
+    if (this.#stopped || this.#source === undefined) return;
+    this.stats.deadStreams += 1;
+    this.#closeSource();
+    this.#trouble();
+    void this.#reconnect();
+  }
+
   #onStreamError(es: EventSourceLike, event: Event): void {
     // The `eventsource` package reports the HTTP status; a browser's EventSource does not,
     // so there the probe below tells a refused token or a deleted build from network trouble.
@@ -419,6 +440,7 @@ class BuildWatcher<M> implements BuildWatch<M> {
   #closeSource(): void {
     const es = this.#source;
     this.#source = undefined;
+    this.#liveness.stop();
     es?.close();
   }
 

@@ -10,6 +10,7 @@ import type { Build, RunnerFrame } from '../protocol/wire-types.js';
 import { WebClientError, codeForStatus, isFinalStatus } from './errors.js';
 import { EVENT_SOURCE_CLOSED, Transport, checkTransportOptions, parseFrame as parseJson, type EventSourceLike, type TransportOptions } from './transport.js';
 import { isNewerPresence } from './runner-presence.js';
+import { StreamLiveness } from './stream-liveness.js';
 import { ReconnectClock, callSafely, checkReconnectOptions, type ReconnectOptions, type WatchStatus } from './watch-status.js';
 
 export interface WatchBuildsOptions extends TransportOptions, ReconnectOptions {
@@ -66,6 +67,11 @@ class BuildsWatcher implements BuildsWatch {
   readonly #reconnectClock: ReconnectClock;
   #resyncTimer: ReturnType<typeof setTimeout> | undefined;
   #probing = false;
+  /** A list stream that goes quiet for two ping intervals is closed and opened again. */
+  readonly #liveness = new StreamLiveness(
+    () => this.#onDeadStream(),
+    (ms) => this.#transport.notePingInterval(ms),
+  );
 
   constructor(options: WatchBuildsOptions) {
     checkWatchBuildsOptions(options);
@@ -89,6 +95,7 @@ class BuildsWatcher implements BuildsWatch {
     this.#stopped = true;
     this.#source?.close();
     this.#source = undefined;
+    this.#liveness.stop();
     this.#reconnectClock.cancel();
     clearTimeout(this.#resyncTimer);
     this.#abort.abort();
@@ -97,8 +104,10 @@ class BuildsWatcher implements BuildsWatch {
   #open(): void {
     const es = this.#transport.openEventSource('/v1/builds', { [QueryParams.watch]: 'true' });
     this.#source = es;
+    this.#liveness.watch(es, () => es === this.#source);
     es.onopen = () => {
       if (es !== this.#source) return;
+      this.#liveness.touch();
       this.#reconnectClock.reset();
       this.#setStatus({ kind: 'live' });
       this.#incoming = new Map();
@@ -107,6 +116,7 @@ class BuildsWatcher implements BuildsWatch {
     };
     es.onmessage = (message) => {
       if (es !== this.#source) return;
+      this.#liveness.touch();
       let build = parseJson(message.data) as Build | undefined;
       if (typeof build?.buildId !== 'string') return;
       // A Build frame never takes a build's runner back to an older report than one already shown.
@@ -121,6 +131,7 @@ class BuildsWatcher implements BuildsWatch {
     };
     es.addEventListener('deleted', (message) => {
       if (es !== this.#source) return;
+      this.#liveness.touch();
       const id = (parseJson(message.data) as { buildId?: unknown } | undefined)?.buildId;
       if (typeof id !== 'string') return;
       this.#incoming?.delete(id);
@@ -150,6 +161,17 @@ class BuildsWatcher implements BuildsWatch {
       if (es.readyState === EVENT_SOURCE_CLOSED) this.#source = undefined; // it gave up: reopening is ours to do
       void this.#probe(es.readyState === EVENT_SOURCE_CLOSED);
     };
+  }
+
+  /** Nothing arrived for two ping intervals: the connection died without closing. Start again with the list. */
+  #onDeadStream(): void {
+    const es = this.#source;
+    if (this.#stopped || es === undefined) return;
+    this.#source = undefined;
+    this.#liveness.stop();
+    es.close();
+    this.#setStatus(this.#reconnectClock.fail());
+    void this.#probe(true);
   }
 
   #endResync(): void {

@@ -27,6 +27,11 @@ export interface Database {
   notify(channel: string, payload: string): Promise<void>;
   /** Resolves when the database answers a trivial query. */
   ping(): Promise<void>;
+  /**
+   * Takes the named lock if no one holds it (PostgreSQL: a session advisory lock, across
+   * instances; PGlite: within this process) and returns its release, else undefined.
+   */
+  tryLock(name: string): Promise<(() => Promise<void>) | undefined>;
   close(): Promise<void>;
 }
 
@@ -42,15 +47,35 @@ export interface DatabaseOptions {
 export async function openDatabase(options: DatabaseOptions): Promise<Database> {
   const database = options.databaseUrl ? await openPostgres(options.databaseUrl, options) : await openPglite(options.dataDir);
   try {
-    if (database.kind === 'postgres' && options.databaseSchema !== 'public') {
-      await sql`CREATE SCHEMA IF NOT EXISTS ${sql.id(options.databaseSchema)}`.execute(database.db);
+    if (database.kind === 'postgres') {
+      // Instances (or workers) starting together on an empty database take turns: CREATE SCHEMA
+      // IF NOT EXISTS and the migrator's own table creation both race otherwise.
+      await withSessionLock(options.databaseUrl!, `runlog-migrate:${options.databaseSchema}`, async () => {
+        if (options.databaseSchema !== 'public') await sql`CREATE SCHEMA IF NOT EXISTS ${sql.id(options.databaseSchema)}`.execute(database.db);
+        await migrateToLatest(database.db as Kysely<unknown>, options.databaseSchema);
+      });
+    } else {
+      await migrateToLatest(database.db as Kysely<unknown>, 'public');
     }
-    await migrateToLatest(database.db as Kysely<unknown>, database.kind === 'postgres' ? options.databaseSchema : 'public');
   } catch (error) {
     await database.close();
     throw error;
   }
   return database;
+}
+
+/** Runs `body` holding a PostgreSQL advisory lock taken on a connection of its own. */
+async function withSessionLock(connectionString: string, name: string, body: () => Promise<void>): Promise<void> {
+  const client = new pg.Client({ connectionString, connectionTimeoutMillis: 10_000 });
+  client.on('error', () => {});
+  await client.connect();
+  try {
+    await client.query('SELECT pg_advisory_lock(hashtext($1))', [name]);
+    await body();
+  } finally {
+    // Ending the session releases the lock, whatever happened.
+    await client.end().catch(() => {});
+  }
 }
 
 async function openPglite(dataDir: string): Promise<Database> {
@@ -64,11 +89,18 @@ async function openPglite(dataDir: string): Promise<Database> {
   });
   const pool = new PGlitePool(pglite);
   const db = new Kysely<DatabaseSchema>({ dialect: new PostgresDialect({ pool }) });
+  const held = new Set<string>();
   return {
     kind: 'pglite',
     db,
     listen: async () => async () => {},
     notify: async () => {},
+    // One process owns a PGlite database, so a lock within the process is the whole story.
+    tryLock: async (name) => {
+      if (held.has(name)) return undefined;
+      held.add(name);
+      return async () => void held.delete(name);
+    },
     ping: async () => {
       await sql`SELECT 1`.execute(db);
     },
@@ -109,6 +141,25 @@ async function openPostgres(connectionString: string, options: DatabaseOptions):
     },
     notify: async (channel, payload) => {
       await sql`SELECT pg_notify(${channel}, ${payload})`.execute(db);
+    },
+    tryLock: async (name) => {
+      // A pooled connection held for as long as the lock: the lock belongs to its session.
+      const client = await pool.connect();
+      let ok = false;
+      try {
+        ok = (await client.query<{ ok: boolean }>('SELECT pg_try_advisory_lock(hashtext($1)) AS ok', [name])).rows[0]?.ok === true;
+      } finally {
+        if (!ok) client.release();
+      }
+      if (!ok) return undefined;
+      return async () => {
+        try {
+          await client.query('SELECT pg_advisory_unlock(hashtext($1))', [name]);
+          client.release();
+        } catch (error) {
+          client.release(error as Error); // a broken session: dropping it releases the lock
+        }
+      };
     },
     ping: async () => {
       await sql`SELECT 1`.execute(db);

@@ -47,9 +47,15 @@ export interface RunnerPresenceTable {
   interval_ms: number;
 }
 
+export interface BuildPurgesTable {
+  build_id: string;
+  queued_at: Generated<Date>;
+}
+
 export interface DatabaseSchema {
   builds: BuildsTable;
   events: EventsTable;
   log_lines: LogLinesTable;
   runner_presence: RunnerPresenceTable;
+  build_purges: BuildPurgesTable;
 }

@@ -28,6 +28,8 @@ export interface AppEnv {
   Variables: {
     principal: Principal;
     requestId: string;
+    /** The problem code of an error answer, for the request log and metrics. */
+    problemCode: string | undefined;
   };
 }
 

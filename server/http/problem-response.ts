@@ -48,11 +48,16 @@ export function problemResponse(problem: ProblemError, instance?: string): Respo
 
 export function onError(logger: Logger) {
   return (error: unknown, c: Context<AppEnv>): Response => {
-    if (error instanceof ProblemError) return problemResponse(error);
+    if (error instanceof ProblemError) {
+      c.set('problemCode', error.code);
+      return problemResponse(error);
+    }
     if (isDatabaseUnreachable(error)) {
       logger.warn({ err: error, path: c.req.path }, 'database unreachable');
+      c.set('problemCode', 'unavailable');
       return problemResponse(unavailable(error));
     }
+    c.set('problemCode', 'internal_error');
     const requestId = c.get('requestId');
     logger.error({ err: error, requestId, method: c.req.method, path: c.req.path }, 'unhandled error');
     return problemResponse(

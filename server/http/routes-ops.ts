@@ -32,6 +32,12 @@ export function registerOpsRoutes(app: Hono<AppEnv>, deps: AppDeps): void {
 
   app.get('/metrics', async (c) => {
     deps.metrics.commitQueueLength.set(deps.engine.commitQueueLength);
+    const beyond = await deps.engine.store.storedBeyondAck(10).catch(() => undefined);
+    if (beyond) {
+      deps.metrics.storedBeyondAck.reset();
+      for (const build of beyond.builds) deps.metrics.storedBeyondAck.set({ build: build.buildId }, build.events);
+      deps.metrics.storedBeyondAckTotal.set(beyond.total);
+    }
     return c.body(await deps.metrics.registry.metrics(), 200, { [H.contentType]: deps.metrics.registry.contentType });
   });
 

@@ -9,7 +9,7 @@ import { BuildCursor } from '../log/build-cursor.js';
 import { PresenceFeed } from '../presence/presence-feed.js';
 import type { AppDeps, AppEnv } from './app-env.js';
 import { afterParam, buildIdParam, parseBoundedInteger } from './request-input.js';
-import { SSE_PING_FRAME, formatSseFrame } from '../../protocol/sse-frames.js';
+import { ssePingFrame, formatSseFrame } from '../../protocol/sse-frames.js';
 import { sseResponse } from './sse.js';
 
 /** Events written per pull: bounds one step's memory while keeping frames batched. */
@@ -44,6 +44,8 @@ export function registerStreamRoutes(app: Hono<AppEnv>, deps: AppDeps): void {
       throw error;
     }
     metrics.streamsOpen.inc();
+    metrics.streamsOpened.inc();
+    const openedAtMs = Date.now();
     let ended = false;
     const endFrame = () => {
       ended = true;
@@ -65,18 +67,24 @@ export function registerStreamRoutes(app: Hono<AppEnv>, deps: AppDeps): void {
           case 'events': {
             let chunk = runner;
             for (const record of step.records) chunk += formatSseFrame({ id: record.seq, data: record.json });
+            metrics.eventsDelivered.inc(step.records.length);
+            // Live delivery only: events that committed while this stream was open (catch-up
+            // reads of old events would measure their age, not the delivery).
+            const newest = step.records.at(-1)?.receivedAtMs;
+            if (newest !== undefined && newest >= openedAtMs) metrics.deliverySeconds.observe(Math.max(0, Date.now() - newest) / 1000);
             return cursor.complete && cursor.lastSent === cursor.final ? chunk + endFrame() : chunk;
           }
           case 'complete':
             return endFrame();
           case 'idle':
-            return signal.aborted ? null : runner || SSE_PING_FRAME;
+            return signal.aborted ? null : runner || ssePingFrame(config.pingIntervalMs);
           case 'deleted':
             return null;
         }
       },
       {
         shutdown: deps.shutdownSignal,
+      pingIntervalMs: config.pingIntervalMs,
         onClose: () => {
           cursor.close();
           presence.close();

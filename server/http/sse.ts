@@ -3,12 +3,13 @@
 // slow reader holds the server to one pending step, never a growing buffer.
 import { ContentTypes, Headers as H } from '../../protocol/headers.js';
 import { SSE_RETRY_MAX_MS, SSE_RETRY_MIN_MS } from '../../protocol/limits.js';
+import { ssePingFrame } from '../../protocol/sse-frames.js';
 
 export const SSE_HEADERS: Record<string, string> = {
   [H.contentType]: `${ContentTypes.eventStream}; charset=utf-8`,
   [H.cacheControl]: 'no-cache, no-transform',
   [H.accelBuffering]: 'no',
-  Connection: 'keep-alive',
+  // No `Connection: keep-alive`: HTTP/1.1 keeps connections by default, and HTTP/2 forbids the header.
 };
 
 /** Spread reconnects so a restarted server is not hit by every browser at once. */
@@ -23,7 +24,7 @@ export type SseProducer = (signal: AbortSignal) => Promise<string | null>;
  * An SSE response: `retry:` first, then whatever `produce` yields. The stream ends when
  * `produce` returns null, the client goes away, or `shutdown` aborts; `onClose` runs once.
  */
-export function sseResponse(produce: SseProducer, options: { shutdown: AbortSignal; onClose: () => void }): Response {
+export function sseResponse(produce: SseProducer, options: { shutdown: AbortSignal; onClose: () => void; pingIntervalMs?: number }): Response {
   const encoder = new TextEncoder();
   const local = new AbortController();
   let closed = false;
@@ -48,7 +49,9 @@ export function sseResponse(produce: SseProducer, options: { shutdown: AbortSign
       start(controller) {
         controllerRef = controller;
         options.shutdown.addEventListener('abort', onShutdown, { once: true });
-        controller.enqueue(encoder.encode(`retry: ${jitteredRetryMs()}\n\n`));
+        // The first ping goes with `retry:`: it announces the interval readers judge liveness by.
+        const ping = options.pingIntervalMs === undefined ? '' : ssePingFrame(options.pingIntervalMs);
+        controller.enqueue(encoder.encode(`retry: ${jitteredRetryMs()}\n\n${ping}`));
         if (options.shutdown.aborted) onShutdown();
       },
       async pull(controller) {

@@ -9,7 +9,7 @@ import type { BuildRecord } from '../log/log-store.js';
 import { Waker } from '../log/waker.js';
 import { runnerFrame } from '../presence/presence-feed.js';
 import { toBuild } from './build-view.js';
-import { SSE_PING_FRAME, formatSseFrame } from '../../protocol/sse-frames.js';
+import { ssePingFrame, formatSseFrame } from '../../protocol/sse-frames.js';
 import { sseResponse } from './sse.js';
 
 /** At most one frame per build per this interval: ~4 per second. */
@@ -42,6 +42,7 @@ export function watchBuilds(deps: AppDeps, page: readonly BuildRecord[], pageRun
     waker.wake();
   });
   metrics.streamsOpen.inc();
+  metrics.streamsOpened.inc();
 
   return sseResponse(
     async (signal) => {
@@ -53,7 +54,7 @@ export function watchBuilds(deps: AppDeps, page: readonly BuildRecord[], pageRun
       const idle = () => dirty.size === 0 && deleted.size === 0 && runners.size === 0;
       if (idle()) await waker.sleep(config.pingIntervalMs, signal);
       if (signal.aborted) return null;
-      if (idle()) return SSE_PING_FRAME;
+      if (idle()) return ssePingFrame(config.pingIntervalMs);
       const sinceFlush = Date.now() - lastFlush;
       if (sinceFlush < COALESCE_MS) await new Promise((r) => setTimeout(r, COALESCE_MS - sinceFlush));
       lastFlush = Date.now();
@@ -78,6 +79,7 @@ export function watchBuilds(deps: AppDeps, page: readonly BuildRecord[], pageRun
     },
     {
       shutdown: deps.shutdownSignal,
+      pingIntervalMs: config.pingIntervalMs,
       onClose: () => {
         unsubscribe();
         waker.wake();

@@ -6,12 +6,15 @@ import type { StoredEvent } from './append-plan.js';
 export interface EventRecord {
   readonly seq: number;
   readonly json: string;
+  /** Commit time, ms since the epoch: delivery latency is measured from it. */
+  readonly receivedAtMs?: number;
 }
 
 export function toEventRecord(e: StoredEvent): EventRecord {
   const time = e.time === null ? 'null' : JSON.stringify(e.time);
   return {
     seq: e.seq,
+    receivedAtMs: e.receivedAt.getTime(),
     json: `{"seq":${e.seq},"type":${JSON.stringify(e.type)},"data":${e.data},"time":${time},"receivedAt":"${e.receivedAt.toISOString()}"}`,
   };
 }

@@ -25,12 +25,22 @@ export class KyselyLogStore implements LogStore {
   }
 
   async createBuild(input: CreateBuildInput): Promise<{ build: BuildRecord; created: boolean }> {
-    const inserted = await this.#db
-      .insertInto('builds')
-      .values({ build_id: input.buildId, generation: input.generation, meta: JSON.stringify(input.meta) })
-      .onConflict((oc) => oc.column('build_id').doNothing())
-      .returningAll()
-      .executeTakeFirst();
+    const inserted = await this.#db.transaction().execute(async (trx) => {
+      const row = await trx
+        .insertInto('builds')
+        .values({ build_id: input.buildId, generation: input.generation, meta: JSON.stringify(input.meta) })
+        .onConflict((oc) => oc.column('build_id').doNothing())
+        .returningAll()
+        .executeTakeFirst();
+      // An id deleted earlier whose events (and line index) are still being purged: remove the
+      // rest now, so the new build starts empty. Deleting the purge record waits for a purge
+      // batch in progress.
+      if (row && (await trx.deleteFrom('build_purges').where('build_id', '=', input.buildId).executeTakeFirst()).numDeletedRows > 0n) {
+        await trx.deleteFrom('events').where('build_id', '=', input.buildId).execute();
+        await trx.deleteFrom('log_lines').where('build_id', '=', input.buildId).execute();
+      }
+      return row;
+    });
     if (inserted) return { build: toBuildRecord(inserted), created: true };
     const existing = await this.getBuild(input.buildId);
     // Deleted between the two statements: the caller may simply retry.
@@ -49,9 +59,58 @@ export class KyselyLogStore implements LogStore {
     return (await query.execute()).map(toBuildRecord);
   }
 
-  async deleteBuild(buildId: string): Promise<boolean> {
-    const result = await this.#db.deleteFrom('builds').where('build_id', '=', buildId).executeTakeFirst();
-    return Number(result.numDeletedRows) > 0;
+  async deleteBuild(buildId: string, idleBefore?: Date): Promise<boolean> {
+    return this.#db.transaction().execute(async (trx) => {
+      let query = trx.deleteFrom('builds').where('build_id', '=', buildId);
+      if (idleBefore !== undefined) query = query.where(sql<Date>`coalesce(last_event_at, created_at)`, '<', idleBefore);
+      const result = await query.executeTakeFirst();
+      if (Number(result.numDeletedRows) === 0) return false;
+      await trx.insertInto('build_purges').values({ build_id: buildId }).onConflict((oc) => oc.column('build_id').doNothing()).execute();
+      return true;
+    });
+  }
+
+  async storedBeyondAck(top: number): Promise<{ total: number; builds: Array<{ buildId: string; events: number }> }> {
+    // max_seq − ack bounds the stored-above-ack count from above (gaps are not stored), cheaply.
+    const rows = await this.#db
+      .selectFrom('builds')
+      .select(['build_id', sql<number>`max_seq - ack`.as('beyond'), sql<number>`sum(max_seq - ack) over ()`.as('total')])
+      .where(sql<boolean>`max_seq > ack`)
+      .orderBy('beyond', 'desc')
+      .limit(top)
+      .execute();
+    return { total: Number(rows[0]?.total ?? 0), builds: rows.map((r) => ({ buildId: r.build_id, events: Number(r.beyond) })) };
+  }
+
+  async idleBuilds(cutoff: Date, limit: number): Promise<string[]> {
+    const rows = await this.#db
+      .selectFrom('builds')
+      .select('build_id')
+      .where(sql<Date>`coalesce(last_event_at, created_at)`, '<', cutoff)
+      .orderBy(sql`coalesce(last_event_at, created_at)`)
+      .limit(limit)
+      .execute();
+    return rows.map((r) => r.build_id);
+  }
+
+  async purgeBatch(maxEvents: number): Promise<{ buildId: string; events: number; done: boolean } | undefined> {
+    return this.#db.transaction().execute(async (trx) => {
+      // SKIP LOCKED: a purge record another transaction holds (a create of the same id) is left alone.
+      const purge = await trx.selectFrom('build_purges').select('build_id').orderBy('queued_at').limit(1).forUpdate().skipLocked().executeTakeFirst();
+      if (!purge) return undefined;
+      const buildId = purge.build_id;
+      const deleted = await sql`
+        DELETE FROM events WHERE build_id = ${buildId} AND seq IN (
+          SELECT seq FROM events WHERE build_id = ${buildId} ORDER BY seq DESC LIMIT ${maxEvents})`.execute(trx);
+      const events = Number(deleted.numAffectedRows ?? 0n);
+      // The build's line index (one row per log line) goes in batches of the same bound.
+      const lines = await sql`
+        DELETE FROM log_lines WHERE build_id = ${buildId} AND n IN (
+          SELECT n FROM log_lines WHERE build_id = ${buildId} ORDER BY n DESC LIMIT ${maxEvents})`.execute(trx);
+      const done = events < maxEvents && Number(lines.numAffectedRows ?? 0n) < maxEvents;
+      if (done) await trx.deleteFrom('build_purges').where('build_id', '=', buildId).execute();
+      return { buildId, events, done };
+    });
   }
 
   async readEvents(buildId: string, after: number, upTo: number, limit: number): Promise<StoredEvent[]> {

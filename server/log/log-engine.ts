@@ -27,6 +27,10 @@ export class LogEngine {
   readonly #tail: TailCache;
   readonly #snapshots = new StateSnapshots();
   readonly #messages = new FoldSnapshots<MessagesState, MessageEvent>({ initial: initialMessagesState, reduce: reduceMessages });
+  /** Store reads in progress, by range: readers of one build at one edge share one query. */
+  readonly #reading = new Map<string, Promise<EventRecord[]>>();
+  /** Bumped on every deletion: a store read that started before one must not fill the cache. */
+  #deletions = 0;
 
   constructor(store: LogStore, hub: Hub, options: LogEngineOptions) {
     this.store = store;
@@ -41,6 +45,7 @@ export class LogEngine {
     // A build deleted here or on another instance: its id may come back as a new build.
     hub.subscribeAll((notice) => {
       if (notice.kind === 'deleted') {
+        this.#deletions++;
         this.#tail.drop(notice.buildId);
         this.#snapshots.drop(notice.buildId);
         this.#messages.drop(notice.buildId);
@@ -77,7 +82,23 @@ export class LogEngine {
   async read(buildId: string, after: number, upTo: number, limit: number): Promise<EventRecord[]> {
     const cached = this.#tail.read(buildId, after, upTo, limit);
     if (cached && (cached.length === limit || cached.at(-1)?.seq === upTo || upTo <= after)) return cached;
-    return (await this.store.readEvents(buildId, after, upTo, limit)).map(toEventRecord);
+    // Events another instance committed are not in this one's cache: the first reader at the
+    // edge reads them once for everyone waiting on the same range, and leaves them in the cache.
+    const key = `${buildId}\n${after}\n${upTo}\n${limit}`;
+    let pending = this.#reading.get(key);
+    if (pending === undefined) {
+      const deletions = this.#deletions;
+      pending = this.store
+        .readEvents(buildId, after, upTo, limit)
+        .then((rows) => {
+          const records = rows.map(toEventRecord);
+          if (this.#deletions === deletions) this.#tail.extend(buildId, records, records.at(-1)?.seq === upTo);
+          return records;
+        })
+        .finally(() => this.#reading.delete(key));
+      this.#reading.set(key, pending);
+    }
+    return pending;
   }
 
   /** The reducer's fold of events 1..`build.ack` (PROTOCOL §State). */
@@ -93,6 +114,13 @@ export class LogEngine {
   async deleteBuild(buildId: string): Promise<void> {
     if (!(await this.store.deleteBuild(buildId))) throw buildNotFound(buildId);
     await this.hub.announce({ kind: 'deleted', buildId });
+  }
+
+  /** Deletes the build if it had no append since `idleBefore` (retention); true if it did. */
+  async expireBuild(buildId: string, idleBefore: Date): Promise<boolean> {
+    if (!(await this.store.deleteBuild(buildId, idleBefore))) return false;
+    await this.hub.announce({ kind: 'deleted', buildId });
+    return true;
   }
 
   /** Creates the build (or finds it, unchanged) and tells list watchers here and elsewhere of a new one. */

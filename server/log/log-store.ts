@@ -52,8 +52,20 @@ export interface LogStore {
   getBuild(buildId: string): Promise<BuildRecord | undefined>;
   /** Newest first; `beforeOrder` continues a page. */
   listBuilds(limit: number, beforeOrder: number | undefined): Promise<BuildRecord[]>;
-  /** False when there was no such build. */
-  deleteBuild(buildId: string): Promise<boolean>;
+  /**
+   * Removes the build row and queues its events for `purgeBatch`; false when there was no
+   * such build. With `idleBefore`, only if it had no append since then (retention).
+   */
+  deleteBuild(buildId: string, idleBefore?: Date): Promise<boolean>;
+  /** Events stored above the ack (waiting for a gap to fill): the sum, and the `top` builds holding most. */
+  storedBeyondAck(top: number): Promise<{ total: number; builds: Array<{ buildId: string; events: number }> }>;
+  /** Ids of builds with no append since `cutoff`, oldest first, at most `limit`. */
+  idleBuilds(cutoff: Date, limit: number): Promise<string[]>;
+  /**
+   * Deletes at most `maxEvents` events of one deleted build in one transaction; `done` once that
+   * build has none left (its purge record is gone too). Undefined when nothing waits to be purged.
+   */
+  purgeBatch(maxEvents: number): Promise<{ buildId: string; events: number; done: boolean } | undefined>;
   /** Applies the appends in one transaction (PROTOCOL §Append, ARCHITECTURE §Group commit). */
   commit(appends: readonly PendingAppend[], receivedAt: Date): Promise<CommitOutcome>;
   /** Events with `after < seq ≤ upTo`, ascending, at most `limit`. */

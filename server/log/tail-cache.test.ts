@@ -18,6 +18,18 @@ describe('TailCache', () => {
     expect(cache.read('other', 0, 8, 100)).toBeUndefined();
   });
 
+  it('keeps store reads that continue the tail or start one at the live edge, never replacing a tail with older events', () => {
+    const cache = new TailCache(10);
+    cache.extend('b', records(1, 4), false); // a catch-up page: no tail started
+    expect(cache.read('b', 0, 4, 100)).toBeUndefined();
+    cache.extend('b', records(5, 6), true); // reached the reader's edge: kept
+    expect(seqs(cache.read('b', 4, 6, 100))).toEqual([5, 6]);
+    cache.extend('b', records(7, 9), false); // continues the tail: kept
+    expect(seqs(cache.read('b', 4, 9, 100))).toEqual([5, 6, 7, 8, 9]);
+    cache.extend('b', records(1, 3), true); // older: the live tail stays
+    expect(seqs(cache.read('b', 6, 9, 100))).toEqual([7, 8, 9]);
+  });
+
   it('starts over when appended records do not continue the tail', () => {
     const cache = new TailCache(10);
     cache.append('b', records(1, 3));

@@ -33,6 +33,17 @@ export class TailCache {
   }
 
   /**
+   * Records read from the store, kept when they extend the build's tail without a gap, or start
+   * one when the build has none and they reach the reader's live edge (`reachedEdge`). Unlike
+   * `append` it never replaces a tail, so a catch-up read of old events cannot evict the live edge.
+   */
+  extend(buildId: string, records: readonly EventRecord[], reachedEdge: boolean): void {
+    if (this.#perBuild === 0 || records.length === 0) return;
+    const last = this.#tails.get(buildId)?.records.at(-1);
+    if (last ? last.seq + 1 === records[0]!.seq : reachedEdge) this.append(buildId, records);
+  }
+
+  /**
    * Records with `after < seq ≤ upTo`, at most `limit`, when the cache holds the start of that
    * range; undefined when the store must answer.
    */

@@ -16,6 +16,7 @@ import { sql } from 'kysely';
 import { openDatabase } from '../../server/db/database.js';
 import { PGLITE, POSTGRES, type Backend } from '../support/backends.js';
 import { measureStartup } from './startup.js';
+import { benchWorkers, formatWorkersRow } from './workers.js';
 import { sampleEvents, startTestServer } from '../support/test-server.js';
 
 const { values } = parseArgs({
@@ -106,3 +107,7 @@ console.log(
     `(${(startup.runnerHelpMs / startup.nodeFloorMs).toFixed(1)}× node) | runlog to ready on PostgreSQL ` +
     (startup.serverReadyMs === undefined ? 'skipped (no PostgreSQL)' : `${startup.serverReadyMs.toFixed(0)} ms (${(startup.serverReadyMs / startup.nodeFloorMs).toFixed(1)}× node)`),
 );
+
+// RUNLOG_WORKERS=1 against =2 on PostgreSQL, in the same run (test/bench/workers.ts).
+if (POSTGRES.unavailable) console.log(`workers: skipped (${POSTGRES.unavailable})`);
+else for (const row of await benchWorkers({ databaseUrl: process.env.TEST_DATABASE_URL! })) console.log(formatWorkersRow(row));

@@ -120,7 +120,7 @@ describe('fault proxy', () => {
     expect(echoed.body.equals(body)).toBe(true);
     const stream = await request(`${proxy.url}/stream`);
     expect(stream.body.toString()).toBe(STREAM_TEXT);
-    expect(describeFaults(proxy)).toBe('seed=42 connections=2 refuse=0 dropAfterRequest=0 delay=0 drip=0 cutResponse=0 sever=0');
+    expect(describeFaults(proxy)).toBe('seed=42 connections=2 refuse=0 dropAfterRequest=0 delay=0 drip=0 cutResponse=0 sever=0 stall=0');
   });
 
   it('forwards a client half-close to the target and the target end back', async () => {
@@ -273,6 +273,29 @@ describe('fault proxy', () => {
     expect(proxy.counts().sever).toBe(2);
     await until(() => proxy.openConnections() === 0);
     expect((await request(`${proxy.url}/small`)).status).toBe(200); // not paused
+  });
+
+  it('stallOpen keeps open connections open but silent, and lets new ones through', async () => {
+    const proxy = await proxyWith();
+    const { connect } = await import('node:net');
+    const socket = connect(proxy.port, '127.0.0.1');
+    let received = '';
+    let closed = false;
+    socket.on('data', (d: Buffer) => (received += d.toString()));
+    socket.on('close', () => (closed = true));
+    const ask = 'GET /small HTTP/1.1\r\nHost: proxy\r\n\r\n';
+    socket.write(ask);
+    await until(() => received.includes('HTTP/1.1 200'));
+    proxy.stallOpen();
+    expect(proxy.counts().stall).toBe(1);
+    received = '';
+    socket.write(ask); // the same keep-alive connection: the request is never forwarded
+    await new Promise((r) => setTimeout(r, 300));
+    expect(received).toBe('');
+    expect(closed).toBe(false);
+    expect((await request(`${proxy.url}/small`)).status).toBe(200); // new connections pass
+    socket.destroy();
+    await proxy.close();
   });
 
   it('leaves no connection open on either side after close', async () => {

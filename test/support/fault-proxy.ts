@@ -11,7 +11,7 @@
 //              response pump: target ──(delay, fault)──► client end → end, or cut
 import { connect, createServer, type Server, type Socket } from 'node:net';
 
-export type FaultKind = 'refuse' | 'dropAfterRequest' | 'delay' | 'drip' | 'cutResponse' | 'sever';
+export type FaultKind = 'refuse' | 'dropAfterRequest' | 'delay' | 'drip' | 'cutResponse' | 'sever' | 'stall';
 
 export interface FaultSettings {
   /** Probability per connection of accepting then destroying it at once (client sees ECONNRESET / socket hang up). @default 0 */
@@ -50,6 +50,12 @@ export interface FaultProxy {
   resume(): void;
   /** Destroy every open connection now (counted as 'sever'). */
   severAll(): void;
+  /**
+   * Silently stop forwarding on every connection open now, in both directions, without closing
+   * either side (counted as 'stall') — a NAT or load balancer that forgot the flows, Wi-Fi that
+   * switched networks. New connections pass as usual.
+   */
+  stallOpen(): void;
   /** Faults injected so far by kind, and connections seen. */
   counts(): Record<FaultKind, number> & { connections: number };
   /** Open connections right now (for leak checks). */
@@ -73,7 +79,7 @@ export const FaultProxyDefaults = {
 /** Kinds at most one of which is drawn per connection, in cumulative-probability order. */
 const EXCLUSIVE = ['refuse', 'dropAfterRequest', 'drip', 'cutResponse'] as const;
 type ExclusiveFault = (typeof EXCLUSIVE)[number];
-const ALL_KINDS: readonly FaultKind[] = ['refuse', 'dropAfterRequest', 'delay', 'drip', 'cutResponse', 'sever'];
+const ALL_KINDS: readonly FaultKind[] = ['refuse', 'dropAfterRequest', 'delay', 'drip', 'cutResponse', 'sever', 'stall'];
 
 /** mulberry32: a tiny, fast 32-bit PRNG; returns floats in [0, 1). */
 export function seededRandom(seed: number): () => number {
@@ -103,7 +109,7 @@ export async function startFaultProxy(options: FaultProxyOptions): Promise<Fault
   let faults = checkFaults(options.faults ?? {});
   const random = seededRandom(options.seed);
   const counts: Record<FaultKind, number> & { connections: number } = {
-    connections: 0, refuse: 0, dropAfterRequest: 0, delay: 0, drip: 0, cutResponse: 0, sever: 0,
+    connections: 0, refuse: 0, dropAfterRequest: 0, delay: 0, drip: 0, cutResponse: 0, sever: 0, stall: 0,
   };
   const open = new Set<Link>();
   let paused = false;
@@ -163,6 +169,9 @@ export async function startFaultProxy(options: FaultProxyOptions): Promise<Fault
       paused = false;
     },
     severAll,
+    stallOpen: () => {
+      for (const link of open) if (link.stall()) counts.stall++;
+    },
     counts: () => ({ ...counts }),
     openConnections: () => open.size,
     close: () => {
@@ -209,6 +218,8 @@ function drawPlan(random: () => number, faults: FaultSettings): Plan {
 interface Link {
   /** Destroys both sockets; false when the link was already dead. */
   sever(): boolean;
+  /** Stops forwarding both ways and keeps both sockets open; false when already dead or stalled. */
+  stall(): boolean;
   /** Settles once both sockets have closed. */
   readonly closed: Promise<void>;
 }
@@ -227,6 +238,16 @@ function startLink(client: Socket, target: { host: string; port: number }, plan:
     return true;
   };
   const closed = Promise.all([client, upstream].map((socket) => new Promise<void>((resolve) => socket.once('close', () => resolve()))));
+  let stalled = false;
+  const stall = (): boolean => {
+    if (dead || stalled) return false;
+    stalled = true;
+    // Nothing more is read from either side (the kernel buffers fill, then TCP's window closes)
+    // and nothing queued is written: both ends see a connection that is open and silent.
+    client.pause();
+    upstream.pause();
+    return true;
+  };
   // A socket that closes without a clean end (reset, refused, destroyed) resets its peer, so a
   // crashed target looks crashed to the client; one that ended cleanly lets its pump flush and
   // forward the end (half-close).
@@ -244,11 +265,13 @@ function startLink(client: Socket, target: { host: string; port: number }, plan:
 
   pump(client, upstream, async (chunk) => {
     await delay();
+    if (stalled) return;
     await write(upstream, chunk);
-  }, () => upstream.end(), kill);
+  }, () => upstream.end(), kill, () => stalled);
 
   let sentBytes = 0;
   const sendResponse = async (chunk: Buffer): Promise<void> => {
+    if (stalled) return;
     if (plan.fault === 'dropAfterRequest') {
       kill(); // the target has the whole request and is answering: lose the answer
       return;
@@ -277,9 +300,9 @@ function startLink(client: Socket, target: { host: string; port: number }, plan:
     sentBytes += chunk.length;
   };
   // A cut connection never ends cleanly: if the target finishes before the cut point, cut at the end.
-  pump(upstream, client, sendResponse, plan.fault === 'cutResponse' ? () => void kill() : () => client.end(), kill);
+  pump(upstream, client, sendResponse, plan.fault === 'cutResponse' ? () => void kill() : () => client.end(), kill, () => stalled);
 
-  return { sever: kill, closed: closed.then(() => undefined) };
+  return { sever: kill, stall, closed: closed.then(() => undefined) };
 }
 
 /**
@@ -293,6 +316,7 @@ function pump(
   send: (chunk: Buffer) => Promise<void>,
   finish: () => void,
   fail: () => void,
+  stalled: () => boolean = () => false,
 ): void {
   const queue: Buffer[] = [];
   let queuedBytes = 0;
@@ -302,11 +326,11 @@ function pump(
     running = true;
     for (let chunk = queue.shift(); chunk !== undefined; chunk = queue.shift()) {
       queuedBytes -= chunk.length;
-      if (queuedBytes < FaultProxyDefaults.highWaterBytes && source.isPaused()) source.resume();
+      if (queuedBytes < FaultProxyDefaults.highWaterBytes && source.isPaused() && !stalled()) source.resume();
       if (!sink.destroyed) await send(chunk);
     }
     running = false;
-    if (ended && !sink.destroyed) finish();
+    if (ended && !sink.destroyed && !stalled()) finish();
   };
   source.on('data', (chunk: Buffer) => {
     queue.push(chunk);
@@ -316,7 +340,7 @@ function pump(
   });
   source.once('end', () => {
     ended = true;
-    if (!running && !sink.destroyed) finish();
+    if (!running && !sink.destroyed && !stalled()) finish();
   });
 }
 

@@ -11,6 +11,8 @@ export interface ServerProcess {
   readonly url: string;
   /** Everything printed on stdout so far. */
   stdout(): string;
+  /** Everything printed on stderr so far. */
+  stderr(): string;
   /** Sends a signal and resolves with the exit code (or signal name) once it has exited. */
   stop(signal?: NodeJS.Signals): Promise<number | string>;
 }
@@ -45,6 +47,7 @@ export async function startServerProcess(env: Record<string, string>, timeoutMs 
     child,
     url,
     stdout: () => out,
+    stderr: () => err,
     stop: async (signal = 'SIGTERM') => {
       if (child.exitCode === null && child.signalCode === null) child.kill(signal);
       return exited;

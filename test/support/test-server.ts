@@ -2,7 +2,7 @@
 // and an HTTP helper whose every answer is checked against openapi.yaml.
 import { pino } from 'pino';
 import { configWith, type ServerConfig } from '../../server/config.js';
-import { startServer, type RunningServer } from '../../server/server.js';
+import { startServer, type RunningServer, type StartOptions } from '../../server/server.js';
 import type { Backend, BackendDatabase } from './backends.js';
 import { assertMatchesSpec } from './openapi-validator.js';
 
@@ -41,6 +41,7 @@ export async function startTestServer(
   backend: Backend,
   overrides: Partial<ServerConfig> = {},
   database?: BackendDatabase,
+  startOptions: Pick<StartOptions, 'janitor' | 'purgeBatchEvents'> = {},
 ): Promise<TestServer> {
   const db = database ?? (await backend.fresh());
   const config = configWith({
@@ -53,7 +54,7 @@ export async function startTestServer(
     logLevel: 'silent',
     ...overrides,
   });
-  const server = await startServer(config, { logger: pino({ level: process.env.RUNLOG_TEST_LOG ?? 'silent' }), processMetrics: false });
+  const server = await startServer(config, { logger: pino({ level: process.env.RUNLOG_TEST_LOG ?? 'silent' }), processMetrics: false, ...startOptions });
 
   const api = async (path: string, init: ApiInit = {}): Promise<ApiResponse> => {
     const method = init.method ?? (init.body === undefined ? 'GET' : 'POST');
