@@ -227,6 +227,7 @@ class BuildWatcher<M> implements BuildWatch<M> {
     });
     es.addEventListener(SSE_RUNNER_EVENT, (message) => {
       if (es !== this.#source) return;
+      this.#liveness.touch(); // any frame is a sign of life; a runner frame may stand in for a ping
       const frame = parseJson(message.data) as Partial<RunnerFrame> | undefined;
       if (typeof frame?.runner?.lastSeenAt === 'string') this.#setRunner(frame.runner);
     });

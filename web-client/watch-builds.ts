@@ -139,6 +139,7 @@ class BuildsWatcher implements BuildsWatch {
     });
     es.addEventListener(SSE_RUNNER_EVENT, (message) => {
       if (es !== this.#source) return;
+      this.#liveness.touch(); // any frame is a sign of life; a runner frame may stand in for a ping
       const frame = parseJson(message.data) as Partial<RunnerFrame> | undefined;
       if (typeof frame?.buildId !== 'string' || typeof frame.runner?.lastSeenAt !== 'string') return;
       const { buildId, runner } = frame;
