@@ -54,16 +54,25 @@ export class KyselyLogStore implements LogStore {
 
   async readEvents(buildId: string, after: number, upTo: number, limit: number): Promise<StoredEvent[]> {
     if (upTo <= after || limit <= 0) return [];
-    const rows = await this.#db
+    const rows = await this.pageQuery(buildId, after, upTo, limit).execute();
+    return rows.map((r) => ({ seq: r.seq, type: r.type, data: r.data, time: r.time, receivedAt: r.received_at }));
+  }
+
+  /**
+   * The page read of `readEvents`. Seqs at or below the ack are contiguous (the ack is the
+   * longest stored prefix), so the page is exactly `(after, min(upTo, after + limit)]`: with
+   * both ends bounded the scan touches `limit` rows wherever the page starts. Bounded by
+   * `upTo` alone, a table without statistics (PGlite never analyses; PostgreSQL not until
+   * autovacuum) gets a bitmap scan over the whole rest of the log plus a sort, per page.
+   */
+  pageQuery(buildId: string, after: number, upTo: number, limit: number) {
+    return this.#db
       .selectFrom('events')
       .select(['seq', 'type', 'data', 'time', 'received_at'])
       .where('build_id', '=', buildId)
       .where('seq', '>', after)
-      .where('seq', '<=', upTo)
-      .orderBy('seq')
-      .limit(limit)
-      .execute();
-    return rows.map((r) => ({ seq: r.seq, type: r.type, data: r.data, time: r.time, receivedAt: r.received_at }));
+      .where('seq', '<=', Math.min(upTo, after + limit))
+      .orderBy('seq');
   }
 
   async commit(appends: readonly PendingAppend[], receivedAt: Date): Promise<CommitOutcome> {

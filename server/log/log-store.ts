@@ -53,6 +53,6 @@ export interface LogStore {
   deleteBuild(buildId: string): Promise<boolean>;
   /** Applies the appends in one transaction (PROTOCOL §Append, ARCHITECTURE §Group commit). */
   commit(appends: readonly PendingAppend[], receivedAt: Date): Promise<CommitOutcome>;
-  /** Events with `after < seq ≤ upTo`, ascending, at most `limit`. */
+  /** Events with `after < seq ≤ upTo`, ascending, at most `limit`; `upTo` is at most the build's ack. */
   readEvents(buildId: string, after: number, upTo: number, limit: number): Promise<StoredEvent[]>;
 }
