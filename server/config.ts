@@ -31,6 +31,8 @@ export interface ServerConfig {
   readonly pingIntervalMs: number;
   /** Events kept in memory per live build for readers. @default 2048 */
   readonly tailCacheEvents: number;
+  /** Bytes of encoded frames the tail cache holds over all builds. @default 64 MiB */
+  readonly tailCacheBytes: number;
 }
 
 export const ConfigDefaults = {
@@ -44,6 +46,7 @@ export const ConfigDefaults = {
   commitGroupMaxEvents: 20_000, // keeps one transaction well under a second
   pingIntervalMs: SSE_PING_INTERVAL_MS,
   tailCacheEvents: 2048, // covers the live edge of a build for every viewer with one copy
+  tailCacheBytes: 64 * 1024 * 1024, // the live edges of hundreds of chatty builds; 256 KiB events cannot make it grow
 } as const satisfies Partial<ServerConfig>;
 
 const int = (min: number, max = Number.MAX_SAFE_INTEGER) => z.coerce.number().int().min(min).max(max);
@@ -67,6 +70,7 @@ const EnvSchema = z.object({
   RUNLOG_COMMIT_GROUP_MAX_EVENTS: int(1).default(ConfigDefaults.commitGroupMaxEvents),
   RUNLOG_PING_INTERVAL_MS: int(10).default(ConfigDefaults.pingIntervalMs),
   RUNLOG_TAIL_CACHE_EVENTS: int(0).default(ConfigDefaults.tailCacheEvents),
+  RUNLOG_TAIL_CACHE_BYTES: int(0).default(ConfigDefaults.tailCacheBytes),
 });
 
 export class ConfigError extends Error {
@@ -115,6 +119,7 @@ export function configFromEnv(env: Record<string, string | undefined> = process.
     commitGroupMaxEvents: e.RUNLOG_COMMIT_GROUP_MAX_EVENTS,
     pingIntervalMs: e.RUNLOG_PING_INTERVAL_MS,
     tailCacheEvents: e.RUNLOG_TAIL_CACHE_EVENTS,
+    tailCacheBytes: e.RUNLOG_TAIL_CACHE_BYTES,
   };
 }
 

@@ -9,6 +9,7 @@ import { loadSecrets } from './auth/secrets.js';
 import { TokenSigner } from './auth/tokens.js';
 import type { ServerConfig } from './config.js';
 import { createApp } from './app.js';
+import { Shutdown } from './http/shutdown.js';
 import { openDatabase, type Database } from './db/database.js';
 import type { AppEnv } from './http/app-env.js';
 import { Hub } from './log/hub.js';
@@ -58,11 +59,12 @@ export async function startServer(config: ServerConfig, options: StartOptions = 
     commitQueueMax: config.commitQueueMax,
     commitGroupMaxEvents: config.commitGroupMaxEvents,
     tailCacheEvents: config.tailCacheEvents,
+    tailCacheBytes: config.tailCacheBytes,
     onGroup: (appends, events, durationMs) => metrics.recordGroup(appends, events, durationMs),
   });
   const signer = new TokenSigner(secrets.secret, secrets.adminToken);
   const shutdown = new AbortController();
-  const app = createApp({ config, database, engine, signer, metrics, logger, shutdownSignal: shutdown.signal }, options.extraRoutes);
+  const app = createApp({ config, database, engine, signer, metrics, logger, shutdown: new Shutdown(shutdown.signal) }, options.extraRoutes);
 
   const server: ServerType = await new Promise((resolve, reject) => {
     const s = serve({ fetch: app.fetch, port: config.port, hostname: config.host }, () => resolve(s));

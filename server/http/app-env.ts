@@ -7,6 +7,7 @@ import type { ServerConfig } from '../config.js';
 import type { Database } from '../db/database.js';
 import type { LogEngine } from '../log/log-engine.js';
 import type { Metrics } from '../metrics.js';
+import type { Shutdown } from './shutdown.js';
 
 export interface AppDeps {
   readonly config: ServerConfig;
@@ -15,8 +16,8 @@ export interface AppDeps {
   readonly signer: TokenSigner;
   readonly metrics: Metrics;
   readonly logger: Logger;
-  /** Set while the server shuts down: streams end, appends answer 503. */
-  readonly shutdownSignal: AbortSignal;
+  /** Begins when the server shuts down: streams end, long-polls answer, appends answer 503. */
+  readonly shutdown: Shutdown;
 }
 
 export interface AppEnv {

@@ -9,9 +9,13 @@ import type { AppDeps, AppEnv } from './app-env.js';
 import { afterParam, buildIdParam, parseBoundedInteger } from './request-input.js';
 import { SSE_PING_FRAME, formatSseFrame } from '../../protocol/sse-frames.js';
 import { sseResponse } from './sse.js';
+import type { PageBounds } from '../log/event-json.js';
 
-/** Events written per pull: bounds one step's memory while keeping frames batched. */
-const STREAM_CHUNK_EVENTS = 500;
+/**
+ * What one pull may bring into memory: enough events to keep frames batched, few enough bytes
+ * that a reader of 256 KiB events holds a bounded amount (the chunk in the socket and the next).
+ */
+const STREAM_CHUNK: PageBounds = { limit: 5000, maxBytes: 1024 * 1024 };
 
 export function registerStreamRoutes(app: Hono<AppEnv>, deps: AppDeps): void {
   const { engine, config, metrics } = deps;
@@ -43,12 +47,11 @@ export function registerStreamRoutes(app: Hono<AppEnv>, deps: AppDeps): void {
     return sseResponse(
       async (signal) => {
         if (ended) return null;
-        const step = await cursor.next(STREAM_CHUNK_EVENTS, config.pingIntervalMs, signal);
+        const step = await cursor.nextFrames(STREAM_CHUNK, config.pingIntervalMs, signal);
         switch (step.kind) {
           case 'events': {
-            let chunk = '';
-            for (const record of step.records) chunk += formatSseFrame({ id: record.seq, data: record.json });
-            return cursor.complete && cursor.lastSent === cursor.final ? chunk + endFrame() : chunk;
+            const chunks = step.page.chunks;
+            return cursor.complete && cursor.lastSent === cursor.final ? [...chunks, Buffer.from(endFrame())] : chunks;
           }
           case 'complete':
             return endFrame();
@@ -59,7 +62,7 @@ export function registerStreamRoutes(app: Hono<AppEnv>, deps: AppDeps): void {
         }
       },
       {
-        shutdown: deps.shutdownSignal,
+        shutdown: deps.shutdown,
         onClose: () => {
           cursor.close();
           metrics.streamsOpen.dec();

@@ -58,7 +58,7 @@ export function watchBuilds(deps: AppDeps, page: readonly BuildRecord[]): Respon
       return chunk;
     },
     {
-      shutdown: deps.shutdownSignal,
+      shutdown: deps.shutdown,
       onClose: () => {
         unsubscribe();
         waker.wake();

@@ -12,7 +12,10 @@ export interface GroupCommitOptions {
   readonly maxQueued: number;
   /** Events one transaction takes at most. */
   readonly maxGroupEvents: number;
-  /** Called after each commit with what advanced, before the appends are answered. */
+  /**
+   * Called with what each commit advanced, once its appends are answered: in a later turn of
+   * the event loop, so an append's answer never waits for the fan-out its commit triggers.
+   */
   readonly onCommitted: (advances: readonly BuildAdvance[]) => void;
   /** Called with each group's size and duration (metrics). */
   readonly onGroup?: (appends: number, events: number, durationMs: number) => void;
@@ -88,12 +91,14 @@ export class GroupCommitter {
     }
     const events = group.reduce((n, w) => n + w.append.batch.events.length, 0);
     this.#options.onGroup?.(group.length, events, performance.now() - started);
-    this.#options.onCommitted(outcome.advances);
     outcome.results.forEach((result, i) => {
       const waiting = group[i]!;
       if (result.ok) waiting.resolve(result.response);
       else waiting.reject(result.problem);
     });
+    // The answers' continuations are microtasks and run first; the fan-out waits for the next
+    // turn. Turns run in order, so commits still reach the tail cache and the hub in order.
+    if (outcome.advances.length > 0) setImmediate(() => this.#options.onCommitted(outcome.advances));
   }
 
   /** At least one append, then more while they fit in `maxGroupEvents`. */

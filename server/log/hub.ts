@@ -8,6 +8,13 @@ import { decodeHubMessage, encodeHubMessage, type HubAddress, type HubMessage } 
 export type HubNotice = HubMessage | { readonly kind: 'resync' };
 export type HubListener = (notice: HubNotice) => void;
 
+/**
+ * Listeners called per turn of the event loop. A commit seen by thousands of viewers wakes them
+ * a group at a time, and each group's reads and writes run before the next group is called, so
+ * appends and other requests get the loop between groups instead of waiting for all of them.
+ */
+export const HUB_DELIVERY_GROUP = 64;
+
 export class Hub {
   readonly #byBuild = new Map<string, Set<HubListener>>();
   readonly #everything = new Set<HubListener>();
@@ -77,12 +84,23 @@ export class Hub {
   }
 
   #deliver(message: HubMessage): void {
-    for (const listener of [...(this.#byBuild.get(message.buildId) ?? [])]) listener(message);
-    for (const listener of [...this.#everything]) listener(message);
+    deliverInGroups([...(this.#byBuild.get(message.buildId) ?? []), ...this.#everything], 0, message);
   }
 
   #deliverToAll(notice: HubNotice): void {
-    for (const set of [...this.#byBuild.values()]) for (const listener of [...set]) listener(notice);
-    for (const listener of [...this.#everything]) listener(notice);
+    const listeners: HubListener[] = [];
+    for (const set of this.#byBuild.values()) listeners.push(...set);
+    deliverInGroups([...listeners, ...this.#everything], 0, notice);
   }
+}
+
+/**
+ * Calls `listeners[from…]` a group at a time, yielding to the event loop between groups. A
+ * listener that unsubscribed meanwhile may still be called once; listeners treat notices as
+ * hints (a higher ack, a re-read), so a late one is harmless.
+ */
+function deliverInGroups(listeners: readonly HubListener[], from: number, notice: HubNotice): void {
+  const end = Math.min(listeners.length, from + HUB_DELIVERY_GROUP);
+  for (let i = from; i < end; i++) listeners[i]!(notice);
+  if (end < listeners.length) setImmediate(() => deliverInGroups(listeners, end, notice));
 }

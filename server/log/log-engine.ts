@@ -2,7 +2,7 @@
 // the store; readers wait on the hub. Routes talk to this and nothing below it.
 import type { AppendResponse } from '../../protocol/schemas.js';
 import { buildNotFound } from '../errors.js';
-import { toEventRecord, type EventRecord } from './event-json.js';
+import { frameSegment, type FramePage, type JsonPage, type PageBounds } from './event-json.js';
 import { GroupCommitter } from './group-commit.js';
 import type { Hub } from './hub.js';
 import type { AppendBatch } from './append-plan.js';
@@ -15,6 +15,7 @@ export interface LogEngineOptions {
   readonly commitQueueMax: number;
   readonly commitGroupMaxEvents: number;
   readonly tailCacheEvents: number;
+  readonly tailCacheBytes: number;
   readonly onGroup?: (appends: number, events: number, durationMs: number) => void;
 }
 
@@ -28,7 +29,7 @@ export class LogEngine {
   constructor(store: LogStore, hub: Hub, options: LogEngineOptions) {
     this.store = store;
     this.hub = hub;
-    this.#tail = new TailCache(options.tailCacheEvents);
+    this.#tail = new TailCache(options.tailCacheEvents, options.tailCacheBytes);
     this.#committer = new GroupCommitter(store, {
       maxQueued: options.commitQueueMax,
       maxGroupEvents: options.commitGroupMaxEvents,
@@ -58,16 +59,25 @@ export class LogEngine {
     return build;
   }
 
-  /** Committed events with `after < seq ≤ upTo`, ascending, at most `limit`. */
-  async read(buildId: string, after: number, upTo: number, limit: number): Promise<EventRecord[]> {
-    const cached = this.#tail.read(buildId, after, upTo, limit);
-    if (cached && (cached.length === limit || cached.at(-1)?.seq === upTo || upTo <= after)) return cached;
-    return (await this.store.readEvents(buildId, after, upTo, limit)).map(toEventRecord);
+  /** Committed events with `after < seq ≤ upTo` within `bounds`, as SSE frames. */
+  async readFrames(buildId: string, after: number, upTo: number, bounds: PageBounds): Promise<FramePage> {
+    const cached = this.#tail.readFrames(buildId, after, upTo, bounds);
+    if (cached && (cached.count > 0 || upTo <= after)) return cached;
+    const page = await this.store.readPage(buildId, after, upTo, bounds, 'sse');
+    return { last: page.last, count: page.count, chunks: page.count > 0 ? [Buffer.from(page.text, 'utf8')] : [] };
+  }
+
+  /** Committed events with `after < seq ≤ upTo` within `bounds`, as `Event` JSON joined by commas. */
+  async readJson(buildId: string, after: number, upTo: number, bounds: PageBounds): Promise<JsonPage> {
+    const cached = this.#tail.readJson(buildId, after, upTo, bounds);
+    if (cached && (cached.count > 0 || upTo <= after)) return cached;
+    const page = await this.store.readPage(buildId, after, upTo, bounds, 'json');
+    return { last: page.last, count: page.count, json: page.text };
   }
 
   /** The reducer's fold of events 1..`build.ack` (PROTOCOL §State). */
   stateAt(build: BuildRecord): Promise<BuildState> {
-    return this.#snapshots.stateAt(build.buildId, build.generation, build.ack, (after, upTo, limit) => this.read(build.buildId, after, upTo, limit));
+    return this.#snapshots.stateAt(build.buildId, build.generation, build.ack, (after, upTo, bounds) => this.readJson(build.buildId, after, upTo, bounds));
   }
 
   async deleteBuild(buildId: string): Promise<void> {
@@ -87,9 +97,11 @@ export class LogEngine {
     await this.#committer.close();
   }
 
+  /** After the appends are answered (group commit defers this): cache the frames, wake the readers. */
   #onCommitted(advances: readonly BuildAdvance[]): void {
     for (const advance of advances) {
-      this.#tail.append(advance.buildId, advance.events.map(toEventRecord));
+      // Encoded once here; every viewer of the live edge sends these same bytes.
+      if (advance.events.length > 0) this.#tail.append(advance.buildId, frameSegment(advance.events));
       this.hub.publish({ kind: 'advanced', buildId: advance.buildId, ack: advance.ack, final: advance.final });
     }
   }

@@ -1,6 +1,7 @@
 // The log store seam (ARCHITECTURE §The log engine): what the engine needs from a database.
 // One implementation over kysely serves both PGlite and PostgreSQL.
 import type { AppendBatch, PlanResult, StoredEvent } from './append-plan.js';
+import type { EventPage, PageBounds } from './event-json.js';
 
 export interface BuildRecord {
   readonly buildId: string;
@@ -53,6 +54,16 @@ export interface LogStore {
   deleteBuild(buildId: string): Promise<boolean>;
   /** Applies the appends in one transaction (PROTOCOL §Append, ARCHITECTURE §Group commit). */
   commit(appends: readonly PendingAppend[], receivedAt: Date): Promise<CommitOutcome>;
-  /** Events with `after < seq ≤ upTo`, ascending, at most `limit`; `upTo` is at most the build's ack. */
-  readEvents(buildId: string, after: number, upTo: number, limit: number): Promise<StoredEvent[]>;
+  /**
+   * Events with `after < seq ≤ upTo` within `bounds`, ascending, rendered as `format`;
+   * `upTo` is at most the build's ack.
+   */
+  readPage(buildId: string, after: number, upTo: number, bounds: PageBounds, format: PageFormat): Promise<StoredPage>;
+}
+
+/** `json`: the events' `Event` JSON joined by commas; `sse`: their SSE frames back to back. */
+export type PageFormat = 'json' | 'sse';
+
+export interface StoredPage extends EventPage {
+  readonly text: string;
 }

@@ -2,12 +2,12 @@
 // page asks for it, so keep the last fold per build and extend it by the events committed
 // since, instead of re-reading and re-folding the whole log each time.
 import { initialBuildState, reduceEvents, type BuildState, type ReducerEvent } from '../../protocol/build-state.js';
-import type { EventRecord } from './event-json.js';
+import type { JsonPage, PageBounds } from './event-json.js';
 
-/** Events read per store query while folding. */
-const FOLD_READ_CHUNK = 10_000;
+/** What one read while folding may bring into memory. */
+const FOLD_READ: PageBounds = { limit: 10_000, maxBytes: 8 * 1024 * 1024 };
 
-export type ReadRecords = (after: number, upTo: number, limit: number) => Promise<EventRecord[]>;
+export type ReadJson = (after: number, upTo: number, bounds: PageBounds) => Promise<JsonPage>;
 
 interface Snapshot {
   readonly generation: string;
@@ -25,18 +25,15 @@ export class StateSnapshots {
   }
 
   /** The state after folding events 1..`ack` of this build generation. */
-  async stateAt(buildId: string, generation: string, ack: number, read: ReadRecords): Promise<BuildState> {
+  async stateAt(buildId: string, generation: string, ack: number, read: ReadJson): Promise<BuildState> {
     const cached = this.#snapshots.get(buildId);
     let snapshot: Snapshot = cached && cached.generation === generation && cached.seq <= ack ? cached : { generation, seq: 0, state: initialBuildState() };
     let { seq, state } = snapshot;
     while (seq < ack) {
-      const records = await read(seq, ack, FOLD_READ_CHUNK);
-      if (records.length === 0) break;
-      state = reduceEvents(
-        state,
-        records.map((r) => JSON.parse(r.json) as ReducerEvent),
-      );
-      seq = records.at(-1)!.seq;
+      const page = await read(seq, ack, FOLD_READ);
+      if (page.count === 0) break;
+      state = reduceEvents(state, JSON.parse(`[${page.json}]`) as ReducerEvent[]);
+      seq = page.last;
     }
     snapshot = { generation, seq, state };
     this.#snapshots.delete(buildId);
