@@ -31,6 +31,8 @@ export interface RunningServer {
   readonly engine: LogEngine;
   readonly database: Database;
   readonly logger: Logger;
+  /** Aborted when `close()` begins (tests check that streams do not pile listeners on it). */
+  readonly shutdownSignal: AbortSignal;
   /** Graceful stop: refuse new appends, finish and answer queued commits, end streams, close. */
   close(): Promise<void>;
 }
@@ -83,6 +85,7 @@ export async function startServer(config: ServerConfig, options: StartOptions = 
     engine,
     database,
     logger,
+    shutdownSignal: shutdown.signal,
     close: () =>
       (closing ??= (async () => {
         // Streams end and long-polls answer now; appends already queued commit and are answered.

@@ -2,7 +2,7 @@
 // the store; readers wait on the hub. Routes talk to this and nothing below it.
 import type { AppendResponse } from '../../protocol/schemas.js';
 import { buildNotFound } from '../errors.js';
-import { frameSegment, type FramePage, type JsonPage, type PageBounds } from './event-json.js';
+import { frameEncodings, frameSegment, type FramePage, type JsonPage, type PageBounds } from './event-json.js';
 import { GroupCommitter } from './group-commit.js';
 import type { Hub } from './hub.js';
 import type { AppendBatch } from './append-plan.js';
@@ -64,6 +64,7 @@ export class LogEngine {
     const cached = this.#tail.readFrames(buildId, after, upTo, bounds);
     if (cached && (cached.count > 0 || upTo <= after)) return cached;
     const page = await this.store.readPage(buildId, after, upTo, bounds, 'sse');
+    frameEncodings.count += page.count;
     return { last: page.last, count: page.count, chunks: page.count > 0 ? [Buffer.from(page.text, 'utf8')] : [] };
   }
 
