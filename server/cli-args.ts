@@ -29,6 +29,7 @@ Configuration, from the environment (a bad value stops the start with a line nam
   RUNLOG_COMMIT_GROUP_MAX_EVENTS  events per commit transaction (${ConfigDefaults.commitGroupMaxEvents})
   RUNLOG_PING_INTERVAL_MS         idle time before an SSE ping (${ConfigDefaults.pingIntervalMs})
   RUNLOG_TAIL_CACHE_EVENTS        recent events kept in memory per live build (${ConfigDefaults.tailCacheEvents})
+  RUNLOG_TAIL_CACHE_BYTES         bytes of those events kept over all builds (64 MiB)
 
 Exit status: 0 after a graceful stop; 2 for a bad argument or configuration; 1 otherwise.
 `;

@@ -44,8 +44,6 @@ for (const backend of BACKENDS) {
 
     it('answers an append before waking any viewer or long-poll of its commit', async () => {
       const { buildId } = await server.createBuild();
-      const order: string[] = [];
-      const unsubscribe = server.engine.hub.subscribe(buildId, () => order.push('woken'));
       // Long-polls as the JSON route runs them: a cursor waiting for events after 0.
       const polls = await Promise.all(Array.from({ length: 200 }, () => BuildCursor.open(server.engine, buildId, 0)));
       let answered = 0;
@@ -57,13 +55,12 @@ for (const backend of BACKENDS) {
         }),
       );
       await server.engine.append(buildId, batch(1, 3), undefined);
-      order.push('answered');
+      // However many steps the answer takes on its way out (an HTTP answer takes several),
+      // no reader has run yet: they wake in later turns of the event loop.
+      for (let i = 0; i < 50; i++) await Promise.resolve();
       expect(answered).toBe(0);
       const steps = await Promise.all(waiting);
       expect(steps.every((s) => s.kind === 'events' && s.page.last === 3)).toBe(true);
-      expect(order[0]).toBe('answered');
-      expect(order).toContain('woken');
-      unsubscribe();
     });
 
     it('keeps one listener on the shutdown signal whatever the number of open streams and long-polls', async () => {

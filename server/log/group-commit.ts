@@ -13,8 +13,8 @@ export interface GroupCommitOptions {
   /** Events one transaction takes at most. */
   readonly maxGroupEvents: number;
   /**
-   * Called with what each commit advanced, once its appends are answered: in a later turn of
-   * the event loop, so an append's answer never waits for the fan-out its commit triggers.
+   * Called with what each commit advanced, right after its appends are answered (in the same
+   * turn, so notices keep commit order against deletions; readers wake in later turns).
    */
   readonly onCommitted: (advances: readonly BuildAdvance[]) => void;
   /** Called with each group's size and duration (metrics). */
@@ -96,9 +96,9 @@ export class GroupCommitter {
       if (result.ok) waiting.resolve(result.response);
       else waiting.reject(result.problem);
     });
-    // The answers' continuations are microtasks and run first; the fan-out waits for the next
-    // turn. Turns run in order, so commits still reach the tail cache and the hub in order.
-    if (outcome.advances.length > 0) setImmediate(() => this.#options.onCommitted(outcome.advances));
+    // The answers are settled first; the readers this wakes run in later turns (Waker), so an
+    // append's answer never waits for the fan-out its commit triggers.
+    this.#options.onCommitted(outcome.advances);
   }
 
   /** At least one append, then more while they fit in `maxGroupEvents`. */

@@ -1,19 +1,14 @@
 // Wakes readers when a build changes (ARCHITECTURE §Hub): local listeners at once, other
 // instances through PostgreSQL LISTEN/NOTIFY. Listeners get notices, never events: each reader
-// pulls what it needs from the log, so a slow reader holds no queue here.
+// pulls what it needs from the log, so a slow reader holds no queue here. Notices are delivered
+// synchronously, in commit order; what they set off (a reader's read and write) is scheduled
+// by the reader's Waker, a group per turn of the event loop.
 import type { Database } from '../db/database.js';
 import { decodeHubMessage, encodeHubMessage, type HubAddress, type HubMessage } from './hub-message.js';
 
 /** `resync`: notices may have been missed (the LISTEN connection dropped); re-read the log. */
 export type HubNotice = HubMessage | { readonly kind: 'resync' };
 export type HubListener = (notice: HubNotice) => void;
-
-/**
- * Listeners called per turn of the event loop. A commit seen by thousands of viewers wakes them
- * a group at a time, and each group's reads and writes run before the next group is called, so
- * appends and other requests get the loop between groups instead of waiting for all of them.
- */
-export const HUB_DELIVERY_GROUP = 64;
 
 export class Hub {
   readonly #byBuild = new Map<string, Set<HubListener>>();
@@ -84,23 +79,12 @@ export class Hub {
   }
 
   #deliver(message: HubMessage): void {
-    deliverInGroups([...(this.#byBuild.get(message.buildId) ?? []), ...this.#everything], 0, message);
+    for (const listener of [...(this.#byBuild.get(message.buildId) ?? [])]) listener(message);
+    for (const listener of [...this.#everything]) listener(message);
   }
 
   #deliverToAll(notice: HubNotice): void {
-    const listeners: HubListener[] = [];
-    for (const set of this.#byBuild.values()) listeners.push(...set);
-    deliverInGroups([...listeners, ...this.#everything], 0, notice);
+    for (const set of [...this.#byBuild.values()]) for (const listener of [...set]) listener(notice);
+    for (const listener of [...this.#everything]) listener(notice);
   }
-}
-
-/**
- * Calls `listeners[from…]` a group at a time, yielding to the event loop between groups. A
- * listener that unsubscribed meanwhile may still be called once; listeners treat notices as
- * hints (a higher ack, a re-read), so a late one is harmless.
- */
-function deliverInGroups(listeners: readonly HubListener[], from: number, notice: HubNotice): void {
-  const end = Math.min(listeners.length, from + HUB_DELIVERY_GROUP);
-  for (let i = from; i < end; i++) listeners[i]!(notice);
-  if (end < listeners.length) setImmediate(() => deliverInGroups(listeners, end, notice));
 }

@@ -98,7 +98,7 @@ export class LogEngine {
     await this.#committer.close();
   }
 
-  /** After the appends are answered (group commit defers this): cache the frames, wake the readers. */
+  /** After the appends are answered: cache the frames, tell the readers (they wake in later turns). */
   #onCommitted(advances: readonly BuildAdvance[]): void {
     for (const advance of advances) {
       // Encoded once here; every viewer of the live edge sends these same bytes.
