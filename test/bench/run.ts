@@ -41,9 +41,9 @@ const wanted = (family: Family) => !only || only.has(family);
 
 const sizes = quick
   ? {
-      ingest: { runners: 50, batch: 100, eventsPerRunner: 600, eventBytes: 300, seedSeconds: 1 },
-      read: { events: 50_000, pgliteEvents: 30_000, longBuildEvents: 200_000, concurrentReaders: 20, memoryEvents: 500, memoryEventBytes: 100 * 1024, memoryReaders: 10, settleSeconds: 3 },
-      live: { fanOutViewers: 2000, fanOutSeconds: 3, fairnessViewers: 1000, fairnessSeconds: 3, smallBuilds: 500, smallSeconds: 3, latencySeconds: 3, longPolls: 1000 },
+      ingest: { runners: 50, batch: 100, eventsPerRunner: 400, eventBytes: 300, seedSeconds: 1 },
+      read: { events: 30_000, pgliteEvents: 20_000, longBuildEvents: 100_000, concurrentReaders: 20, memoryEvents: 300, memoryEventBytes: 100 * 1024, memoryReaders: 10, settleSeconds: 2 },
+      live: { fanOutViewers: 2000, fanOutSeconds: 2, fairnessViewers: 1000, fairnessSeconds: 2, smallBuilds: 500, smallSeconds: 2, latencySeconds: 2, longPolls: 1000 },
       emitEvents: 50_000,
       idleSeconds: 20,
       startupRuns: 3,
