@@ -16,10 +16,12 @@ export interface IdleWatch {
   readonly timer: NodeJS.Timeout;
 }
 
+/** The node process running the bin (not npm's shell, whose command line names it too). */
 function serverPid(root: number): number {
   for (const pid of processTree(root)) {
     try {
-      if (readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes('runlog.js')) return pid;
+      const argv = readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0');
+      if (/(^|\/)node$/.test(argv[0]!) && argv.some((a) => a.endsWith('bin/runlog.js'))) return pid;
     } catch {
       // gone
     }
