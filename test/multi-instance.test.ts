@@ -10,41 +10,38 @@ describe.skipIf(POSTGRES.unavailable !== undefined)('two instances on one Postgr
   let second: TestServer;
   beforeAll(async () => {
     first = await startTestServer(POSTGRES);
-    second = await startTestServer(POSTGRES, {}, first.db);
+    // Readers on the second re-read the build only after a quiet minute: whatever reaches them
+    // sooner came through NOTIFY. (A wall-clock bound here failed on a busy machine.)
+    second = await startTestServer(POSTGRES, { pingIntervalMs: 60_000 }, first.db);
   });
   afterAll(async () => {
     await second?.close();
     await first?.stop();
   });
 
-  it('delivers an append through the first to an SSE reader on the second within 100 ms', async () => {
+  it('delivers each append through the first to an SSE reader on the second by NOTIFY, before any re-read', async () => {
     const { buildId, runner, viewer } = await first.createBuild();
     const sse = await openSse(`${second.url}/v1/builds/${buildId}/stream?token=${viewer}`);
     await sse.next(); // retry:
-    const latencies: number[] = [];
     for (let i = 1; i <= 10; i++) {
-      const sent = Date.now();
       const res = await first.api(`/v1/builds/${buildId}/events`, { token: runner, body: { from: i, events: sampleEvents(i, 1) } });
       expect(res.body.ack).toBe(i);
-      const frames = await sse.collect((f) => f.id === String(i), 2000);
+      const frames = await sse.collect((f) => f.id === String(i), 20_000);
       expect(eventIds(frames)).toEqual([i]);
-      latencies.push(Date.now() - sent);
     }
     sse.close();
-    latencies.sort((a, b) => a - b);
-    expect(latencies[latencies.length - 1]).toBeLessThan(100);
-  });
+  }, 30_000);
 
   it('wakes a long-poll on the second when the first commits', async () => {
     const { buildId, runner, viewer } = await first.createBuild();
-    const waiting = second.api(`/v1/builds/${buildId}/events?after=0&wait=10`, { token: viewer });
+    const waiting = second.api(`/v1/builds/${buildId}/events?after=0&wait=60`, { token: viewer });
     await new Promise((r) => setTimeout(r, 200));
     await first.api(`/v1/builds/${buildId}/events`, { token: runner, body: { from: 1, events: sampleEvents(1, 2) } });
-    const committed = Date.now();
+    // Without the NOTIFY the long-poll would answer at the end of its minute, past this test's
+    // 30 s: the events arriving at all within it is the proof.
     const page = (await waiting).body;
-    expect(Date.now() - committed).toBeLessThan(100);
     expect(page.events.map((e: { seq: number }) => e.seq)).toEqual([1, 2]);
-  });
+  }, 30_000);
 
   it('accepts appends of one build through both instances and keeps one exact log', async () => {
     const { buildId, runner, viewer } = await first.createBuild();
