@@ -3,7 +3,7 @@ import { sql, type Kysely, type Selectable, type Transaction } from 'kysely';
 import type { BuildsTable, DatabaseSchema } from '../db/schema.js';
 import { ProblemError, buildNotFound } from '../errors.js';
 import { encodeHubMessage, type HubAddress } from './hub-message.js';
-import { applyBatch, type BuildWriteState, type StoredEvent } from './append-plan.js';
+import { applyBatch, type AppendBatch, type BuildWriteState, type StoredEvent } from './append-plan.js';
 import type { BuildAdvance, BuildRecord, CommitOutcome, CreateBuildInput, LogStore, PageFormat, PendingAppend, StoredPage } from './log-store.js';
 import type { PageBounds } from './event-json.js';
 
@@ -109,6 +109,13 @@ export class KyselyLogStore implements LogStore {
     const ids = [...new Set(appends.map((a) => a.buildId))].sort();
     const rows = await trx.selectFrom('builds').selectAll().where('build_id', 'in', ids).orderBy('build_id').forUpdate().execute();
     const states = new Map<string, { generation: string; write: BuildWriteState }>();
+    // Grouped once: a group of 1 000 appends over 500 builds must not filter the appends per build.
+    const batchesOf = new Map<string, AppendBatch[]>();
+    for (const a of appends) {
+      const list = batchesOf.get(a.buildId);
+      if (list) list.push(a.batch);
+      else batchesOf.set(a.buildId, [a.batch]);
+    }
     for (const row of rows) {
       const write: BuildWriteState = {
         buildId: row.build_id,
@@ -123,7 +130,7 @@ export class KyselyLogStore implements LogStore {
         inserts: [],
         newlyAcked: [],
       };
-      const batches = appends.filter((a) => a.buildId === row.build_id).map((a) => a.batch);
+      const batches = batchesOf.get(row.build_id)!;
       const lo = Math.min(...batches.map((b) => b.from));
       const hi = Math.max(...batches.map((b) => b.from + b.events.length - 1));
       // Fast path, the live edge: nothing stored above the ack and the batches start past it.
