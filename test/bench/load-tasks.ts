@@ -36,6 +36,8 @@ export interface AppendOpenTask {
   readonly durationMs: number;
   readonly eventBytes: number;
   readonly final?: boolean;
+  /** After the last tick, appends not accepted within this long count as not accepted. */
+  readonly giveUpMs: number;
 }
 
 export interface ReaderRef {

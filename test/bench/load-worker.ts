@@ -131,8 +131,8 @@ async function appendOpen(task: AppendOpenTask): Promise<AppendFigures> {
   let events = 0;
   const started = monoUs();
   const ticks = Math.floor(task.durationMs / task.intervalMs);
-  // What is not accepted within 20 s after the last tick counts as not accepted.
-  const giveUpUs = started + (task.durationMs + 20_000) * 1000;
+  // What is not accepted within `giveUpMs` after the last tick counts as not accepted.
+  const giveUpUs = started + (task.durationMs + task.giveUpMs) * 1000;
   const pending: Promise<void>[] = [];
   // Spread the runners over the interval so they do not all fire in the same millisecond.
   await Promise.all(

@@ -15,6 +15,8 @@ export interface LiveSizes {
   readonly smallSeconds: number;
   readonly latencySeconds: number;
   readonly longPolls: number;
+  /** Seconds after an open-loop run's last tick before unanswered appends count as not accepted. */
+  readonly giveUpSeconds: number;
 }
 
 const OPEN_END = Number.MAX_SAFE_INTEGER;
@@ -133,7 +135,7 @@ export async function fairnessRow(pool: LoadPool, database: BenchDatabase, sizes
     const total = ticks * perTick;
     // Every tenth viewer reads the stamps; the rest count and check order.
     const refs = Array.from({ length: sizes.fairnessViewers }, (_, i) => ({ buildId: build.buildId, token: build.viewer, after: 0, until: total, stamps: i % 10 === 0 }));
-    const runner: LoadTask = { kind: 'append-open', url: server.url, runners: [{ buildId: build.buildId, token: build.runner, from: 1 }], perTick, intervalMs, durationMs: sizes.fairnessSeconds * 1000, eventBytes: 300 };
+    const runner: LoadTask = { kind: 'append-open', url: server.url, runners: [{ buildId: build.buildId, token: build.runner, from: 1 }], perTick, intervalMs, durationMs: sizes.fairnessSeconds * 1000, eventBytes: 300, giveUpMs: sizes.giveUpSeconds * 1000 };
     const r = await liveRun(pool, server, refs, [runner], pool.size - 1, sizes.fairnessSeconds * 1000 + 60_000);
     const offered = total / sizes.fairnessSeconds;
     const p99 = quantile(r.latencies, 0.99);
@@ -174,6 +176,7 @@ export async function smallBuildsRow(pool: LoadPool, database: BenchDatabase, si
       intervalMs,
       durationMs: sizes.smallSeconds * 1000,
       eventBytes: 300,
+      giveUpMs: sizes.giveUpSeconds * 1000,
     }));
     // Runner tasks go after the viewer lanes, so the pool's round-robin puts them on every process.
     const r = await liveRun(pool, server, refs, runnerTasks, lanes, sizes.smallSeconds * 1000 + 60_000);

@@ -42,8 +42,8 @@ const wanted = (family: Family) => !only || only.has(family);
 const sizes = quick
   ? {
       ingest: { runners: 50, batch: 100, eventsPerRunner: 400, eventBytes: 300, seedSeconds: 1 },
-      read: { events: 30_000, pgliteEvents: 20_000, longBuildEvents: 100_000, concurrentReaders: 20, memoryEvents: 300, memoryEventBytes: 100 * 1024, memoryReaders: 10, settleSeconds: 2 },
-      live: { fanOutViewers: 2000, fanOutSeconds: 2, fairnessViewers: 1000, fairnessSeconds: 2, smallBuilds: 500, smallSeconds: 2, latencySeconds: 2, longPolls: 1000 },
+      read: { events: 20_000, pgliteEvents: 10_000, longBuildEvents: 50_000, concurrentReaders: 20, memoryEvents: 300, memoryEventBytes: 100 * 1024, memoryReaders: 10, settleSeconds: 2 },
+      live: { fanOutViewers: 1000, fanOutSeconds: 2, fairnessViewers: 500, fairnessSeconds: 2, smallBuilds: 200, smallSeconds: 2, latencySeconds: 2, longPolls: 1000, giveUpSeconds: 5 },
       emitEvents: 50_000,
       idleSeconds: 20,
       startupRuns: 3,
@@ -51,7 +51,7 @@ const sizes = quick
   : {
       ingest: { runners: 50, batch: 100, eventsPerRunner: 4000, eventBytes: 300, seedSeconds: 3 },
       read: { events: 100_000, pgliteEvents: 100_000, longBuildEvents: 1_000_000, concurrentReaders: 20, memoryEvents: 2000, memoryEventBytes: 100 * 1024, memoryReaders: 10, settleSeconds: 30 },
-      live: { fanOutViewers: 2000, fanOutSeconds: 8, fairnessViewers: 1000, fairnessSeconds: 6, smallBuilds: 500, smallSeconds: 6, latencySeconds: 6, longPolls: 1000 },
+      live: { fanOutViewers: 2000, fanOutSeconds: 8, fairnessViewers: 1000, fairnessSeconds: 6, smallBuilds: 500, smallSeconds: 6, latencySeconds: 6, longPolls: 1000, giveUpSeconds: 20 },
       emitEvents: 300_000,
       idleSeconds: 60,
       startupRuns: 7,
@@ -78,7 +78,7 @@ try {
   const idle: IdleWatch[] = [];
   if (wanted('idle')) {
     log('idle: npm start on PGlite and PostgreSQL');
-    idle.push(await startIdleWatch('pglite', database), await startIdleWatch('postgres', database));
+    idle.push(...(await Promise.all([startIdleWatch('pglite', database), startIdleWatch('postgres', database)])));
   }
   const step = async (family: Family, fn: () => Promise<RowResult | RowResult[]>) => {
     if (!wanted(family)) return;
