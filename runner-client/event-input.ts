@@ -12,8 +12,8 @@ export interface EventLimits {
 /** The runner's clock as the event's `time`, a given ISO 8601 string or Date, or none. */
 export type EventTime = string | Date | null | undefined;
 
-/** `{"type":…,"data":…,"time":…}` as UTF-8: exactly what the batch body carries. */
-export function encodeEvent(type: string, data: unknown, time: string | null, limits: EventLimits): Buffer {
+/** `{"type":…,"data":…,"time":…}`: exactly what the batch body carries (the spool encodes it). */
+export function encodeEvent(type: string, data: unknown, time: string | null, limits: EventLimits): string {
   if (typeof type !== 'string' || !EVENT_TYPE_PATTERN.test(type)) {
     throw new InvalidEventError(`Event type ${JSON.stringify(type)} does not match ${EVENT_TYPE_PATTERN.source}`);
   }
@@ -28,16 +28,30 @@ export function encodeEvent(type: string, data: unknown, time: string | null, li
   if (bytes > limits.maxEventDataBytes) {
     throw new InvalidEventError(`The data of a ${type} event is ${bytes} bytes serialized; the limit is ${limits.maxEventDataBytes}`);
   }
-  if (jsonTextDepth(json) > limits.maxEventDataDepth) {
+  // Depth needs an opening bracket per level, and `[]` per level is two characters: shorter text cannot be too deep.
+  if (json.length >= 2 * limits.maxEventDataDepth && jsonTextDepth(json) > limits.maxEventDataDepth) {
     throw new InvalidEventError(`The data of a ${type} event is nested deeper than ${limits.maxEventDataDepth} levels`);
   }
   const timeJson = time === null ? 'null' : JSON.stringify(time);
-  return Buffer.from(`{"type":${JSON.stringify(type)},"data":${json},"time":${timeJson}}`, 'utf8');
+  return `{"type":${JSON.stringify(type)},"data":${json},"time":${timeJson}}`;
+}
+
+let stampMs = NaN;
+let stampText = '';
+
+/** Now as ISO 8601, formatted once per millisecond: a busy emitter stamps hundreds of events in each. */
+function nowStamp(): string {
+  const ms = Date.now();
+  if (ms !== stampMs) {
+    stampMs = ms;
+    stampText = new Date(ms).toISOString();
+  }
+  return stampText;
 }
 
 /** The `time` to send: stamped now, taken from the caller, or null. */
 export function eventTime(time: EventTime, stamp: boolean): string | null {
-  if (time === undefined) return stamp ? new Date().toISOString() : null;
+  if (time === undefined) return stamp ? nowStamp() : null;
   if (time === null) return null;
   if (time instanceof Date) {
     if (Number.isNaN(time.getTime())) throw new InvalidEventError('The event time is an invalid Date');

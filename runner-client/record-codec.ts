@@ -32,14 +32,22 @@ export type DecodeResult =
   /** The bytes are there but are not a record: a torn or damaged write. */
   | { readonly kind: 'invalid'; readonly reason: string };
 
-export function encodeRecord(seq: number, final: boolean, payload: Buffer): Buffer {
-  const out = Buffer.allocUnsafe(RECORD_HEADER_BYTES + BODY_PREFIX_BYTES + payload.length);
-  out.writeUInt32LE(BODY_PREFIX_BYTES + payload.length, 0);
+/** The record's bytes; a string payload is encoded straight into them (no buffer of its own). */
+export function encodeRecord(seq: number, final: boolean, payload: Buffer | string): Buffer {
+  const length = typeof payload === 'string' ? Buffer.byteLength(payload, 'utf8') : payload.length;
+  const out = Buffer.allocUnsafe(RECORD_HEADER_BYTES + BODY_PREFIX_BYTES + length);
+  out.writeUInt32LE(BODY_PREFIX_BYTES + length, 0);
   out.writeDoubleLE(seq, 8);
   out.writeUInt8(final ? RecordFlags.final : 0, 16);
-  payload.copy(out, RECORD_HEADER_BYTES + BODY_PREFIX_BYTES);
+  if (typeof payload === 'string') out.write(payload, RECORD_HEADER_BYTES + BODY_PREFIX_BYTES, 'utf8');
+  else payload.copy(out, RECORD_HEADER_BYTES + BODY_PREFIX_BYTES);
   out.writeUInt32LE(crc32(out.subarray(RECORD_HEADER_BYTES)), 4);
   return out;
+}
+
+/** The payload inside a record's bytes (a view, not a copy). */
+export function recordPayload(bytes: Buffer): Buffer {
+  return bytes.subarray(RECORD_HEADER_BYTES + BODY_PREFIX_BYTES);
 }
 
 /** Decodes the record starting at `offset` of `buffer`. */

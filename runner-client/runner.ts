@@ -170,7 +170,7 @@ export class Runner {
   #append(type: string, data: unknown, options: EmitOptions, final: boolean): Promise<number> {
     const refused = this.#refusal();
     if (refused !== undefined) return Promise.reject(refused);
-    let payload: Buffer;
+    let payload: string;
     try {
       payload = encodeEvent(type, data, eventTime(options.time, this.#options.stampTime), this.#options);
     } catch (error) {

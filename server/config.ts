@@ -49,6 +49,8 @@ export interface ServerConfig {
   readonly retentionSweepMs: number;
   /** HTTPS with ALPN h2 and http/1.1 when set. @default undefined (plain HTTP/1.1) */
   readonly tls: TlsFiles | undefined;
+  /** Bytes of encoded frames the tail cache holds over all builds. @default 64 MiB */
+  readonly tailCacheBytes: number;
 }
 
 export const ConfigDefaults = {
@@ -64,6 +66,7 @@ export const ConfigDefaults = {
   tailCacheEvents: 2048, // covers the live edge of a build for every viewer with one copy
   workers: 1, // one process unless asked: the embedded database cannot be shared
   retentionSweepMs: 10 * 60_000, // expiry is coarse (days); a sweep is cheap when nothing expired
+  tailCacheBytes: 64 * 1024 * 1024, // the live edges of hundreds of chatty builds; 256 KiB events cannot make it grow
 } as const satisfies Partial<ServerConfig>;
 
 const int = (min: number, max = Number.MAX_SAFE_INTEGER) => z.coerce.number().int().min(min).max(max);
@@ -99,6 +102,7 @@ const EnvSchema = z.object({
   RUNLOG_RETENTION_SWEEP: duration().optional(),
   RUNLOG_TLS_CERT: z.string().optional(),
   RUNLOG_TLS_KEY: z.string().optional(),
+  RUNLOG_TAIL_CACHE_BYTES: int(0).default(ConfigDefaults.tailCacheBytes),
 });
 
 function duration() {
@@ -168,6 +172,7 @@ export function configFromEnv(env: Record<string, string | undefined> = process.
     retentionMs: e.RUNLOG_RETENTION,
     retentionSweepMs: e.RUNLOG_RETENTION_SWEEP ?? ConfigDefaults.retentionSweepMs,
     tls,
+    tailCacheBytes: e.RUNLOG_TAIL_CACHE_BYTES,
   };
 }
 

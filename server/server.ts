@@ -10,6 +10,7 @@ import { loadSecrets } from './auth/secrets.js';
 import { TokenSigner } from './auth/tokens.js';
 import type { ServerConfig } from './config.js';
 import { createApp } from './app.js';
+import { Shutdown } from './http/shutdown.js';
 import { openDatabase, type Database } from './db/database.js';
 import type { AppEnv } from './http/app-env.js';
 import { Hub } from './log/hub.js';
@@ -40,6 +41,8 @@ export interface RunningServer {
   readonly metrics: Metrics;
   /** Retention and purging of deleted builds' events (`run()` for one pass now). */
   readonly janitor: Janitor;
+  /** Aborted when `close()` begins (tests check that streams do not pile listeners on it). */
+  readonly shutdownSignal: AbortSignal;
   /** Graceful stop: refuse new appends, finish and answer queued commits, end streams, close. */
   close(): Promise<void>;
 }
@@ -72,6 +75,7 @@ export async function startServer(config: ServerConfig, options: StartOptions = 
     commitQueueMax: config.commitQueueMax,
     commitGroupMaxEvents: config.commitGroupMaxEvents,
     tailCacheEvents: config.tailCacheEvents,
+    tailCacheBytes: config.tailCacheBytes,
     onGroup: (appends, events, durationMs) => metrics.recordGroup(appends, events, durationMs),
   });
   let presenceMetrics: PresenceMetrics | undefined;
@@ -101,7 +105,7 @@ export async function startServer(config: ServerConfig, options: StartOptions = 
   const signer = new TokenSigner(secrets.secret, secrets.adminToken);
   const shutdown = new AbortController();
   const app = createApp(
-    { config, database, engine, signer, metrics, presence, presenceMetrics, logger, shutdownSignal: shutdown.signal },
+    { config, database, engine, signer, metrics, presence, presenceMetrics, logger, shutdown: new Shutdown(shutdown.signal) },
     options.extraRoutes,
   );
 
@@ -132,6 +136,7 @@ export async function startServer(config: ServerConfig, options: StartOptions = 
     logger,
     metrics,
     janitor,
+    shutdownSignal: shutdown.signal,
     close: () =>
       (closing ??= (async () => {
         // Streams end and long-polls answer now; appends already queued commit and are answered.

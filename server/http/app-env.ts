@@ -9,6 +9,7 @@ import type { LogEngine } from '../log/log-engine.js';
 import type { Metrics } from '../metrics.js';
 import type { PresenceMetrics } from '../presence/presence-metrics.js';
 import type { PresenceTracker } from '../presence/presence-tracker.js';
+import type { Shutdown } from './shutdown.js';
 
 export interface AppDeps {
   readonly config: ServerConfig;
@@ -20,8 +21,8 @@ export interface AppDeps {
   readonly presence: PresenceTracker;
   readonly presenceMetrics: PresenceMetrics;
   readonly logger: Logger;
-  /** Set while the server shuts down: streams end, appends answer 503. */
-  readonly shutdownSignal: AbortSignal;
+  /** Begins when the server shuts down: streams end, long-polls answer, appends answer 503. */
+  readonly shutdown: Shutdown;
 }
 
 export interface AppEnv {

@@ -21,6 +21,7 @@ export function jsonDepthExceeds(value: unknown, limit: number): boolean {
 export function parseAppendBody(body: unknown, limits: ProtocolLimits): AppendBatch {
   const rawEvents = (body as { events?: unknown } | null)?.events;
   const serialized: string[] = [];
+  const values: unknown[] = [];
   let tooDeep = -1;
   if (Array.isArray(rawEvents)) {
     rawEvents.forEach((event: unknown, index) => {
@@ -28,6 +29,7 @@ export function parseAppendBody(body: unknown, limits: ProtocolLimits): AppendBa
       if (jsonDepthExceeds(data, limits.maxEventDataDepth)) {
         if (tooDeep < 0) tooDeep = index;
         serialized.push('null');
+        values.push(null);
         return;
       }
       const json = JSON.stringify(data ?? null);
@@ -38,6 +40,7 @@ export function parseAppendBody(body: unknown, limits: ProtocolLimits): AppendBa
         });
       }
       serialized.push(json);
+      values.push(data ?? null);
     });
   }
   const parsed = AppendRequestSchema.safeParse(body);
@@ -61,6 +64,6 @@ export function parseAppendBody(body: unknown, limits: ProtocolLimits): AppendBa
     from: request.from,
     final: request.final ?? false,
     epoch: request.epoch ?? 0,
-    events: request.events.map((e, i) => ({ type: e.type, data: serialized[i]!, time: e.time ?? null })),
+    events: request.events.map((e, i) => ({ type: e.type, data: serialized[i]!, time: e.time ?? null, value: values[i] })),
   };
 }

@@ -6,10 +6,12 @@ import { assertGeneration, authorize, generationOf } from '../auth/permissions.j
 import { ProblemError, buildNotFound } from '../errors.js';
 import { BuildCursor } from '../log/build-cursor.js';
 import type { AppDeps, AppEnv } from './app-env.js';
-import { anySignal } from './any-signal.js';
 import { parseAppendBody } from './append-input.js';
 import { runnerHeader } from './heartbeat-input.js';
 import { afterParam, buildIdParam, integerParam, readJsonBody, secondsParam } from './request-input.js';
+
+/** A JSON page stops after about this much event data, however large `limit` (PROTOCOL §Read: `next` continues). */
+const JSON_PAGE_MAX_BYTES = 8 * 1024 * 1024;
 
 export function registerEventRoutes(app: Hono<AppEnv>, deps: AppDeps): void {
   const { engine, config, metrics } = deps;
@@ -48,14 +50,14 @@ export function registerEventRoutes(app: Hono<AppEnv>, deps: AppDeps): void {
     const waitSeconds = secondsParam(c, 'wait', config.limits.maxWaitSeconds);
     const cursor = await BuildCursor.open(engine, buildId, after);
     // A shutdown answers waiting long-polls at once instead of holding the server open.
-    const stop = anySignal([c.req.raw.signal, deps.shutdownSignal]);
+    const stop = deps.shutdown.linkedTo(c.req.raw.signal);
     metrics.longPollsWaiting.inc();
     try {
       assertGeneration(principal, cursor.generation);
-      const step = await cursor.next(limit, waitSeconds * 1000, stop.signal);
+      const step = await cursor.nextJson({ limit, maxBytes: JSON_PAGE_MAX_BYTES }, waitSeconds * 1000, stop.signal);
       if (step.kind === 'deleted') throw buildNotFound(buildId);
-      const records = step.kind === 'events' ? step.records : [];
-      const body = `{"events":[${records.map((r) => r.json).join(',')}],"ack":${cursor.ack},"final":${cursor.final ?? 'null'},"next":${records.at(-1)?.seq ?? after}}`;
+      const page = step.kind === 'events' ? step.page : { json: '', last: after };
+      const body = `{"events":[${page.json}],"ack":${cursor.ack},"final":${cursor.final ?? 'null'},"next":${page.last}}`;
       return c.body(body, 200, { [H.contentType]: 'application/json' });
     } finally {
       stop.dispose();

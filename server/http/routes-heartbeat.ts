@@ -20,7 +20,7 @@ export function registerHeartbeatRoutes(app: Hono<AppEnv>, deps: AppDeps): void 
       // PROTOCOL §Errors: 413 before any 400, the body before the path's grammar (as an append).
       const heartbeat = parseHeartbeatBody(await readJsonBody(c, config.limits.maxBodyBytes));
       const buildId = buildIdParam(c);
-      if (deps.shutdownSignal.aborted) throw new ProblemError('unavailable', 'The server is shutting down; retry on the next one.', { retryAfterSeconds: 1 });
+      if (deps.shutdown.signal.aborted) throw new ProblemError('unavailable', 'The server is shutting down; retry on the next one.', { retryAfterSeconds: 1 });
       const build = await engine.getBuild(buildId);
       assertGeneration(principal, build.generation);
       if (heartbeat.epoch < build.epoch) {

@@ -7,7 +7,7 @@ import { ContentTypes, Headers as H, QueryParams } from '../../protocol/headers.
 import { LogLineLimits } from '../../protocol/limits.js';
 import { logLineOf } from '../../protocol/log-line.js';
 import { assertGeneration, authorize } from '../auth/permissions.js';
-import { toEventRecord } from '../log/event-json.js';
+import { eventJson } from '../log/event-json.js';
 import type { BuildRecord, LogStore } from '../log/log-store.js';
 import type { AppContext, AppDeps, AppEnv } from './app-env.js';
 import { afterParam, buildIdParam, integerParam, invalidParameter, stringParam } from './request-input.js';
@@ -31,7 +31,7 @@ export function registerLogRoutes(app: Hono<AppEnv>, deps: AppDeps): void {
     const limit = integerParam(c, QueryParams.limit, 1, LogLineLimits.maxLines, LogLineLimits.defaultLines);
     const lines = await engine.store.readLogLines(build, after, limit, LogLineLimits.pageBytes);
     // Each line is its event's JSON with `n` in front, spliced: data is never re-serialized.
-    const json = lines.map((l) => `{"n":${l.n},${toEventRecord(l.event).json.slice(1)}`);
+    const json = lines.map((l) => `{"n":${l.n},${eventJson(l.event).slice(1)}`);
     const body = `{"lines":[${json.join(',')}],"total":${build.logLines.count},"ack":${build.ack},"final":${build.final ?? 'null'},"next":${lines.at(-1)?.n ?? after}}`;
     return c.body(body, 200, { [H.contentType]: ContentTypes.json });
   });

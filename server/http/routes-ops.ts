@@ -26,7 +26,7 @@ export function registerOpsRoutes(app: Hono<AppEnv>, deps: AppDeps): void {
     } finally {
       clearTimeout(timer);
     }
-    if (deps.shutdownSignal.aborted) throw unavailable(new Error('shutting down'));
+    if (deps.shutdown.signal.aborted) throw unavailable(new Error('shutting down'));
     return c.json({ status: 'ready', database: deps.database.kind });
   });
 

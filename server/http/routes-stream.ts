@@ -11,9 +11,13 @@ import type { AppDeps, AppEnv } from './app-env.js';
 import { afterParam, buildIdParam, parseBoundedInteger } from './request-input.js';
 import { ssePingFrame, formatSseFrame } from '../../protocol/sse-frames.js';
 import { sseResponse } from './sse.js';
+import type { PageBounds } from '../log/event-json.js';
 
-/** Events written per pull: bounds one step's memory while keeping frames batched. */
-const STREAM_CHUNK_EVENTS = 500;
+/**
+ * What one pull may bring into memory: enough events to keep frames batched, few enough bytes
+ * that a reader of 256 KiB events holds a bounded amount (the chunk in the socket and the next).
+ */
+const STREAM_CHUNK: PageBounds = { limit: 5000, maxBytes: 1024 * 1024 };
 
 export function registerStreamRoutes(app: Hono<AppEnv>, deps: AppDeps): void {
   const { engine, config, metrics } = deps;
@@ -58,21 +62,20 @@ export function registerStreamRoutes(app: Hono<AppEnv>, deps: AppDeps): void {
         const wake = presence.wakeSignal(signal);
         let step;
         try {
-          step = await cursor.next(STREAM_CHUNK_EVENTS, config.pingIntervalMs, wake.signal);
+          step = await cursor.nextFrames(STREAM_CHUNK, config.pingIntervalMs, wake.signal);
         } finally {
           wake.dispose();
         }
         const runner = presence.take();
         switch (step.kind) {
           case 'events': {
-            let chunk = runner;
-            for (const record of step.records) chunk += formatSseFrame({ id: record.seq, data: record.json });
-            metrics.eventsDelivered.inc(step.records.length);
-            // Live delivery only: events that committed while this stream was open (catch-up
+            const { chunks, count, committedAtMs } = step.page;
+            metrics.eventsDelivered.inc(count);
+            // Live delivery only: events committed here while this stream was open (catch-up
             // reads of old events would measure their age, not the delivery).
-            const newest = step.records.at(-1)?.receivedAtMs;
-            if (newest !== undefined && newest >= openedAtMs) metrics.deliverySeconds.observe(Math.max(0, Date.now() - newest) / 1000);
-            return cursor.complete && cursor.lastSent === cursor.final ? chunk + endFrame() : chunk;
+            if (committedAtMs !== undefined && committedAtMs >= openedAtMs) metrics.deliverySeconds.observe(Math.max(0, Date.now() - committedAtMs) / 1000);
+            const frames = runner === '' ? chunks : [Buffer.from(runner), ...chunks];
+            return cursor.complete && cursor.lastSent === cursor.final ? [...frames, Buffer.from(endFrame())] : frames;
           }
           case 'complete':
             return endFrame();
@@ -83,8 +86,8 @@ export function registerStreamRoutes(app: Hono<AppEnv>, deps: AppDeps): void {
         }
       },
       {
-        shutdown: deps.shutdownSignal,
-      pingIntervalMs: config.pingIntervalMs,
+        shutdown: deps.shutdown,
+        pingIntervalMs: config.pingIntervalMs,
         onClose: () => {
           cursor.close();
           presence.close();

@@ -78,7 +78,7 @@ export function watchBuilds(deps: AppDeps, page: readonly BuildRecord[], pageRun
       return chunk;
     },
     {
-      shutdown: deps.shutdownSignal,
+      shutdown: deps.shutdown,
       pingIntervalMs: config.pingIntervalMs,
       onClose: () => {
         unsubscribe();

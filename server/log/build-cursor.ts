@@ -4,12 +4,12 @@
 // costs the server no memory. SSE streams and long-polls both read through it.
 import { buildNotFound } from '../errors.js';
 import { Waker } from './waker.js';
-import type { EventRecord } from './event-json.js';
+import type { EventPage, FramePage, JsonPage, PageBounds } from './event-json.js';
 import type { HubNotice } from './hub.js';
 import type { LogEngine } from './log-engine.js';
 
-export type CursorStep =
-  | { readonly kind: 'events'; readonly records: readonly EventRecord[] }
+export type CursorStep<Page> =
+  | { readonly kind: 'events'; readonly page: Page }
   /** Nothing new within the wait. */
   | { readonly kind: 'idle' }
   /** The cursor is at or past the final event of a complete build. */
@@ -69,10 +69,19 @@ export class BuildCursor {
   }
 
   /**
-   * The next events after `lastSent` (at most `limit`), waiting up to `waitMs` for some to
-   * commit. Advances `lastSent` past what it returns.
+   * The next events after `lastSent` (within `bounds`), as SSE frames, waiting up to `waitMs`
+   * for some to commit. Advances `lastSent` past what it returns.
    */
-  async next(limit: number, waitMs: number, signal?: AbortSignal): Promise<CursorStep> {
+  nextFrames(bounds: PageBounds, waitMs: number, signal?: AbortSignal): Promise<CursorStep<FramePage>> {
+    return this.#next(waitMs, signal, () => this.#engine.readFrames(this.buildId, this.#lastSent, this.#ack, bounds));
+  }
+
+  /** Like `nextFrames`, as the events' JSON. */
+  nextJson(bounds: PageBounds, waitMs: number, signal?: AbortSignal): Promise<CursorStep<JsonPage>> {
+    return this.#next(waitMs, signal, () => this.#engine.readJson(this.buildId, this.#lastSent, this.#ack, bounds));
+  }
+
+  async #next<Page extends EventPage>(waitMs: number, signal: AbortSignal | undefined, read: () => Promise<Page>): Promise<CursorStep<Page>> {
     if (this.#stale) await this.#refresh();
     if (this.#ack <= this.#lastSent && !this.#deleted && !this.complete && waitMs > 0 && !signal?.aborted) {
       await this.#waker.sleep(waitMs, signal);
@@ -81,11 +90,10 @@ export class BuildCursor {
     }
     if (this.#deleted) return { kind: 'deleted' };
     if (this.#ack > this.#lastSent) {
-      const records = await this.#engine.read(this.buildId, this.#lastSent, this.#ack, limit);
-      const last = records.at(-1);
-      if (last) {
-        this.#lastSent = last.seq;
-        return { kind: 'events', records };
+      const page = await read();
+      if (page.count > 0) {
+        this.#lastSent = page.last;
+        return { kind: 'events', page };
       }
     }
     if (this.complete && this.#lastSent >= this.#ack) return { kind: 'complete' };

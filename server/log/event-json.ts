@@ -1,20 +1,80 @@
-// The wire form of a committed event (PROTOCOL §Read, `Event`), built once per event by string
-// splicing: `data` is stored as JSON text, so it is never parsed or re-serialized on the read path.
+// The wire forms of committed events (PROTOCOL §Read, `Event`; §SSE frames), and the pages
+// readers get them in. An event's JSON is built by splicing the stored `data` text, never by
+// parsing and re-serialising it; SSE frames of newly committed events are encoded to bytes once,
+// and those same bytes go to every viewer (ARCHITECTURE §Cursor).
+import { formatSseFrame } from '../../protocol/sse-frames.js';
 import type { StoredEvent } from './append-plan.js';
 
-/** A committed event ready to send: its seq and its `Event` JSON. */
-export interface EventRecord {
-  readonly seq: number;
-  readonly json: string;
-  /** Commit time, ms since the epoch: delivery latency is measured from it. */
-  readonly receivedAtMs?: number;
+/** Events `(after, last]` of one build, rendered for one kind of reader. */
+export interface EventPage {
+  /** The seq of the page's last event (the `after` it was read from when empty). */
+  readonly last: number;
+  readonly count: number;
 }
 
-export function toEventRecord(e: StoredEvent): EventRecord {
+/** SSE frames: bytes ready for the socket, possibly shared with other readers (never modify). */
+export interface FramePage extends EventPage {
+  readonly chunks: readonly Uint8Array[];
+  /** When the newest of these events was committed here, for frames from the tail cache (delivery latency). */
+  readonly committedAtMs?: number | undefined;
+}
+
+/** The events' `Event` JSON, joined by commas (what goes between `[` and `]`). */
+export interface JsonPage extends EventPage {
+  readonly json: string;
+}
+
+/** How much one read may bring into memory: at most `limit` events and about `maxBytes` of data. */
+export interface PageBounds {
+  readonly limit: number;
+  /** Data bytes; the page stops at the first event that reaches it (so it holds at least one). */
+  readonly maxBytes: number;
+}
+
+export function eventJson(e: StoredEvent): string {
   const time = e.time === null ? 'null' : JSON.stringify(e.time);
-  return {
-    seq: e.seq,
-    receivedAtMs: e.receivedAt.getTime(),
-    json: `{"seq":${e.seq},"type":${JSON.stringify(e.type)},"data":${e.data},"time":${time},"receivedAt":"${e.receivedAt.toISOString()}"}`,
-  };
+  return `{"seq":${e.seq},"type":${JSON.stringify(e.type)},"data":${e.data},"time":${time},"receivedAt":"${e.receivedAt.toISOString()}"}`;
+}
+
+export function eventFrame(seq: number, json: string): string {
+  return formatSseFrame({ id: seq, data: json });
+}
+
+/**
+ * The SSE frames of consecutive events, encoded once: one buffer and where each frame starts,
+ * so any run of them is a zero-copy slice. The tail cache keeps these.
+ */
+export interface FrameSegment {
+  readonly first: number;
+  readonly last: number;
+  readonly bytes: Buffer;
+  /** `offsets[i]` is where the frame of seq `first + i` starts; `offsets[n]` is the end. */
+  readonly offsets: Uint32Array;
+  /** When the segment's events were committed (its encoding follows the commit at once). */
+  readonly committedAtMs: number;
+}
+
+/** Counts frame encodings (metrics, and the tests that prove one encoding per event serves every viewer). */
+export const frameEncodings = { count: 0 };
+
+export function frameSegment(events: readonly StoredEvent[]): FrameSegment {
+  const frames = events.map((e) => eventFrame(e.seq, eventJson(e)));
+  const offsets = new Uint32Array(frames.length + 1);
+  let total = 0;
+  for (let i = 0; i < frames.length; i++) {
+    offsets[i] = total;
+    total += Buffer.byteLength(frames[i]!, 'utf8');
+  }
+  offsets[frames.length] = total;
+  const bytes = Buffer.allocUnsafeSlow(total);
+  for (let i = 0; i < frames.length; i++) bytes.write(frames[i]!, offsets[i]!, 'utf8');
+  frameEncodings.count += frames.length;
+  return { first: events[0]!.seq, last: events.at(-1)!.seq, bytes, offsets, committedAtMs: Date.now() };
+}
+
+/** The `Event` JSON of seq `seq` inside a segment (the frame minus `id:`/`data: ` and the blank line). */
+export function jsonInSegment(segment: FrameSegment, seq: number): string {
+  const i = seq - segment.first;
+  const frame = segment.bytes.toString('utf8', segment.offsets[i]!, segment.offsets[i + 1]!);
+  return frame.slice(frame.indexOf('\ndata: ') + 7, -2);
 }

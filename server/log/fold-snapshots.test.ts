@@ -1,18 +1,20 @@
 // /messages (and any fold served like /state) costs the events since the last request, not the log.
 import { describe, expect, it } from 'vitest';
-import type { EventRecord } from './event-json.js';
+import type { JsonPage, PageBounds } from './event-json.js';
 import { FoldSnapshots } from './fold-snapshots.js';
-
-const record = (seq: number): EventRecord => ({ seq, json: JSON.stringify({ seq, type: 'n', data: seq }) });
 
 /** A log of `n` events whose reads are recorded as [after, upTo] ranges. */
 function log(n: number) {
   const reads: Array<[number, number]> = [];
-  const read = async (after: number, upTo: number, limit: number): Promise<EventRecord[]> => {
+  const read = async (after: number, upTo: number, bounds: PageBounds): Promise<JsonPage> => {
     reads.push([after, upTo]);
-    const out: EventRecord[] = [];
-    for (let seq = after + 1; seq <= Math.min(upTo, n) && out.length < limit; seq++) out.push(record(seq));
-    return out;
+    const out: string[] = [];
+    let last = after;
+    for (let seq = after + 1; seq <= Math.min(upTo, n) && out.length < bounds.limit; seq++) {
+      out.push(JSON.stringify({ seq, type: 'n', data: seq }));
+      last = seq;
+    }
+    return { last, count: out.length, json: out.join(',') };
   };
   return { reads, read };
 }

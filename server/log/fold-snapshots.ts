@@ -1,11 +1,14 @@
 // The last fold of recently read builds, kept per build and extended by the events committed
-// since (PROTOCOL §UI messages: `/messages` is served like `/state`), so a request costs the
-// events since the previous one, not a re-read and re-fold of the whole log.
-import type { EventRecord } from './event-json.js';
-import type { ReadRecords } from './state-snapshots.js';
+// since, so a request costs the events since the previous one, not a re-read and re-fold of the
+// whole log. `/state` folds the BuildState reducer this way (PROTOCOL §State), `/messages` the
+// UIMessages (PROTOCOL §UI messages).
+import type { JsonPage, PageBounds } from './event-json.js';
 
-/** Events read per store query while folding. */
-const FOLD_READ_CHUNK = 10_000;
+/** What one read while folding may bring into memory. */
+const FOLD_READ: PageBounds = { limit: 10_000, maxBytes: 8 * 1024 * 1024 };
+
+/** Events `(after, upTo]` within `bounds`, as `Event` JSON joined by commas. */
+export type ReadJson = (after: number, upTo: number, bounds: PageBounds) => Promise<JsonPage>;
 
 interface Snapshot<T> {
   readonly generation: string;
@@ -31,16 +34,16 @@ export class FoldSnapshots<T, E> {
   }
 
   /** The fold of events 1..`ack` of this build generation. */
-  async valueAt(buildId: string, generation: string, ack: number, read: ReadRecords): Promise<T> {
+  async valueAt(buildId: string, generation: string, ack: number, read: ReadJson): Promise<T> {
     const cached = this.#snapshots.get(buildId);
     // A snapshot past `ack` comes from a newer request; it cannot be wound back, so fold afresh.
     const start: Snapshot<T> = cached && cached.generation === generation && cached.seq <= ack ? cached : { generation, seq: 0, value: this.#fold.initial() };
     let { seq, value } = start;
     while (seq < ack) {
-      const records: EventRecord[] = await read(seq, ack, FOLD_READ_CHUNK);
-      if (records.length === 0) break;
-      value = this.#fold.reduce(value, records.map((r) => JSON.parse(r.json) as E));
-      seq = records.at(-1)!.seq;
+      const page = await read(seq, ack, FOLD_READ);
+      if (page.count === 0) break;
+      value = this.#fold.reduce(value, JSON.parse(`[${page.json}]`) as E[]);
+      seq = page.last;
     }
     // Keep the furthest fold: two requests racing must not replace a later snapshot by an earlier one.
     const latest = this.#snapshots.get(buildId);

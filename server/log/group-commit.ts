@@ -12,7 +12,10 @@ export interface GroupCommitOptions {
   readonly maxQueued: number;
   /** Events one transaction takes at most. */
   readonly maxGroupEvents: number;
-  /** Called after each commit with what advanced, before the appends are answered. */
+  /**
+   * Called with what each commit advanced, right after its appends are answered (in the same
+   * turn, so notices keep commit order against deletions; readers wake in later turns).
+   */
   readonly onCommitted: (advances: readonly BuildAdvance[]) => void;
   /** Called with each group's size and duration (metrics). */
   readonly onGroup?: (appends: number, events: number, durationMs: number) => void;
@@ -88,12 +91,14 @@ export class GroupCommitter {
     }
     const events = group.reduce((n, w) => n + w.append.batch.events.length, 0);
     this.#options.onGroup?.(group.length, events, performance.now() - started);
-    this.#options.onCommitted(outcome.advances);
     outcome.results.forEach((result, i) => {
       const waiting = group[i]!;
       if (result.ok) waiting.resolve(result.response);
       else waiting.reject(result.problem);
     });
+    // The answers are settled first; the readers this wakes run in later turns (Waker), so an
+    // append's answer never waits for the fan-out its commit triggers.
+    this.#options.onCommitted(outcome.advances);
   }
 
   /** At least one append, then more while they fit in `maxGroupEvents`. */

@@ -1,6 +1,8 @@
 // Wakes readers when a build changes (ARCHITECTURE §Hub): local listeners at once, other
 // instances through PostgreSQL LISTEN/NOTIFY. Listeners get notices, never events: each reader
-// pulls what it needs from the log, so a slow reader holds no queue here.
+// pulls what it needs from the log, so a slow reader holds no queue here. Notices are delivered
+// synchronously, in commit order; what they set off (a reader's read and write) is scheduled
+// by the reader's Waker, a group per turn of the event loop.
 import type { Database } from '../db/database.js';
 import { decodeHubMessage, encodeHubMessage, type HubAddress, type HubMessage } from './hub-message.js';
 

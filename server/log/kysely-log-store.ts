@@ -3,8 +3,9 @@ import { sql, type Kysely, type Selectable, type Transaction } from 'kysely';
 import type { BuildsTable, DatabaseSchema } from '../db/schema.js';
 import { ProblemError, buildNotFound } from '../errors.js';
 import { encodeHubMessage, type HubAddress } from './hub-message.js';
-import { applyBatch, type BuildWriteState, type StoredEvent } from './append-plan.js';
-import type { BuildAdvance, BuildRecord, CommitOutcome, CreateBuildInput, LogStore, PendingAppend } from './log-store.js';
+import { applyBatch, type AppendBatch, type BuildWriteState, type StoredEvent } from './append-plan.js';
+import type { BuildAdvance, BuildRecord, CommitOutcome, CreateBuildInput, LogStore, PageFormat, PendingAppend, StoredPage } from './log-store.js';
+import type { PageBounds } from './event-json.js';
 import { catchUpLineIndex, insertLineRows, readLineData, readLines, searchLines, type LineIndexState, type SearchResult, type StoredLine } from './kysely-log-lines.js';
 import { numberLines, type LineRow } from './log-lines.js';
 
@@ -113,18 +114,39 @@ export class KyselyLogStore implements LogStore {
     });
   }
 
-  async readEvents(buildId: string, after: number, upTo: number, limit: number): Promise<StoredEvent[]> {
-    if (upTo <= after || limit <= 0) return [];
-    const rows = await this.#db
-      .selectFrom('events')
-      .select(['seq', 'type', 'data', 'time', 'received_at'])
-      .where('build_id', '=', buildId)
-      .where('seq', '>', after)
-      .where('seq', '<=', upTo)
-      .orderBy('seq')
-      .limit(limit)
-      .execute();
-    return rows.map((r) => ({ seq: r.seq, type: r.type, data: r.data, time: r.time, receivedAt: r.received_at }));
+  async readPage(buildId: string, after: number, upTo: number, bounds: PageBounds, format: PageFormat): Promise<StoredPage> {
+    if (upTo <= after || bounds.limit <= 0) return { last: after, count: 0, text: '' };
+    const { rows } = await this.pageQuery(buildId, after, upTo, bounds, format).execute(this.#db);
+    const row = rows[0];
+    return row && row.last !== null ? { last: row.last, count: row.count, text: row.text ?? '' } : { last: after, count: 0, text: '' };
+  }
+
+  /**
+   * One page of the log, rendered by the database: the events' `Event` JSON (as `eventJson`
+   * builds it) joined by commas, or their SSE frames (as `eventFrame`) back to back. One row,
+   * one string: the server does no work per event, and parses nothing.
+   *
+   * Seqs at or below the ack are contiguous (the ack is the longest stored prefix), so the page
+   * is exactly `(after, min(upTo, after + limit)]`: with both ends bounded the scan touches
+   * `limit` rows wherever the page starts. Bounded by `upTo` alone, a table without statistics
+   * (PGlite never analyses; PostgreSQL not until autovacuum) got a bitmap scan over the whole
+   * rest of the log plus a sort, per page. The page then stops at the first event whose data
+   * reaches `maxBytes` (`octet_length` reads a TOASTed value's size without fetching it), so a
+   * page of 256 KiB events is as bounded in memory as a page of small ones.
+   */
+  pageQuery(buildId: string, after: number, upTo: number, bounds: PageBounds, format: PageFormat) {
+    const end = Math.min(upTo, after + bounds.limit);
+    // receivedAt is stored from a JS Date: milliseconds, printed as Date#toISOString prints them.
+    const json = sql`'{"seq":' || seq || ',"type":' || to_json(type)::text || ',"data":' || data || ',"time":' || COALESCE(to_json(time)::text, 'null')
+      || ',"receivedAt":"' || to_char(received_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"') || '"}'`;
+    const item = format === 'sse' ? sql`'id: ' || seq || E'\ndata: ' || ${json} || E'\n\n'` : json;
+    return sql<{ last: number | null; count: number; text: string | null }>`
+      SELECT max(seq) AS last, count(*)::int AS count, string_agg(${item}, ${format === 'sse' ? '' : ','} ORDER BY seq) AS text
+      FROM (
+        SELECT seq, type, data, time, received_at, sum(octet_length(data)) OVER (ORDER BY seq ROWS UNBOUNDED PRECEDING) - octet_length(data) AS before
+        FROM events WHERE build_id = ${buildId} AND seq > ${after} AND seq <= ${end}
+      ) page
+      WHERE before < ${bounds.maxBytes}`;
   }
 
   async readLogLines(build: BuildRecord, after: number, limit: number, maxBytes: number): Promise<StoredLine[]> {
@@ -164,6 +186,13 @@ export class KyselyLogStore implements LogStore {
     const ids = [...new Set(appends.map((a) => a.buildId))].sort();
     const rows = await trx.selectFrom('builds').selectAll().where('build_id', 'in', ids).orderBy('build_id').forUpdate().execute();
     const states = new Map<string, LockedBuild>();
+    // Grouped once: a group of 1 000 appends over 500 builds must not filter the appends per build.
+    const batchesOf = new Map<string, AppendBatch[]>();
+    for (const a of appends) {
+      const list = batchesOf.get(a.buildId);
+      if (list) list.push(a.batch);
+      else batchesOf.set(a.buildId, [a.batch]);
+    }
     for (const row of rows) {
       const write: BuildWriteState = {
         buildId: row.build_id,
@@ -178,7 +207,7 @@ export class KyselyLogStore implements LogStore {
         inserts: [],
         newlyAcked: [],
       };
-      const batches = appends.filter((a) => a.buildId === row.build_id).map((a) => a.batch);
+      const batches = batchesOf.get(row.build_id)!;
       const lo = Math.min(...batches.map((b) => b.from));
       const hi = Math.max(...batches.map((b) => b.from + b.events.length - 1));
       // Fast path, the live edge: nothing stored above the ack and the batches start past it.

@@ -2,21 +2,21 @@
 // the store; readers wait on the hub. Routes talk to this and nothing below it.
 import type { AppendResponse } from '../../protocol/schemas.js';
 import { buildNotFound } from '../errors.js';
-import { toEventRecord, type EventRecord } from './event-json.js';
+import { frameEncodings, frameSegment, type FramePage, type JsonPage, type PageBounds } from './event-json.js';
+import { FoldSnapshots } from './fold-snapshots.js';
 import { GroupCommitter } from './group-commit.js';
 import type { Hub } from './hub.js';
 import type { AppendBatch } from './append-plan.js';
-import type { BuildAdvance, BuildRecord, CreateBuildInput, LogStore } from './log-store.js';
-import { FoldSnapshots } from './fold-snapshots.js';
-import { StateSnapshots } from './state-snapshots.js';
+import type { BuildAdvance, BuildRecord, CreateBuildInput, LogStore, PageFormat, StoredPage } from './log-store.js';
 import { TailCache } from './tail-cache.js';
-import type { BuildState } from '../../protocol/build-state.js';
+import { initialBuildState, reduceEvents, type BuildState, type ReducerEvent } from '../../protocol/build-state.js';
 import { initialMessagesState, reduceMessages, type MessageEvent, type MessagesState } from '../../protocol/ui-messages.js';
 
 export interface LogEngineOptions {
   readonly commitQueueMax: number;
   readonly commitGroupMaxEvents: number;
   readonly tailCacheEvents: number;
+  readonly tailCacheBytes: number;
   readonly onGroup?: (appends: number, events: number, durationMs: number) => void;
 }
 
@@ -25,17 +25,19 @@ export class LogEngine {
   readonly hub: Hub;
   readonly #committer: GroupCommitter;
   readonly #tail: TailCache;
-  readonly #snapshots = new StateSnapshots();
+  readonly #states = new FoldSnapshots<BuildState, ReducerEvent>({ initial: initialBuildState, reduce: reduceEvents });
   readonly #messages = new FoldSnapshots<MessagesState, MessageEvent>({ initial: initialMessagesState, reduce: reduceMessages });
-  /** Store reads in progress, by range: readers of one build at one edge share one query. */
-  readonly #reading = new Map<string, Promise<EventRecord[]>>();
-  /** Bumped on every deletion: a store read that started before one must not fill the cache. */
-  #deletions = 0;
+  /**
+   * Store reads in progress, by range and form: readers of one build at one edge share one
+   * query. Events another instance committed are not in this one's tail cache, so without this
+   * every viewer of that build would query the database on each commit.
+   */
+  readonly #reading = new Map<string, Promise<StoredPage>>();
 
   constructor(store: LogStore, hub: Hub, options: LogEngineOptions) {
     this.store = store;
     this.hub = hub;
-    this.#tail = new TailCache(options.tailCacheEvents);
+    this.#tail = new TailCache(options.tailCacheEvents, options.tailCacheBytes);
     this.#committer = new GroupCommitter(store, {
       maxQueued: options.commitQueueMax,
       maxGroupEvents: options.commitGroupMaxEvents,
@@ -45,9 +47,8 @@ export class LogEngine {
     // A build deleted here or on another instance: its id may come back as a new build.
     hub.subscribeAll((notice) => {
       if (notice.kind === 'deleted') {
-        this.#deletions++;
         this.#tail.drop(notice.buildId);
-        this.#snapshots.drop(notice.buildId);
+        this.#states.drop(notice.buildId);
         this.#messages.drop(notice.buildId);
       }
     });
@@ -67,6 +68,35 @@ export class LogEngine {
     return build;
   }
 
+  /** Committed events with `after < seq ≤ upTo` within `bounds`, as SSE frames. */
+  async readFrames(buildId: string, after: number, upTo: number, bounds: PageBounds): Promise<FramePage> {
+    const cached = this.#tail.readFrames(buildId, after, upTo, bounds);
+    if (cached && (cached.count > 0 || upTo <= after)) return cached;
+    const page = await this.#readStore(buildId, after, upTo, bounds, 'sse');
+    return { last: page.last, count: page.count, chunks: page.count > 0 ? [Buffer.from(page.text, 'utf8')] : [] };
+  }
+
+  /** Committed events with `after < seq ≤ upTo` within `bounds`, as `Event` JSON joined by commas. */
+  async readJson(buildId: string, after: number, upTo: number, bounds: PageBounds): Promise<JsonPage> {
+    const cached = this.#tail.readJson(buildId, after, upTo, bounds);
+    if (cached && (cached.count > 0 || upTo <= after)) return cached;
+    const page = await this.#readStore(buildId, after, upTo, bounds, 'json');
+    return { last: page.last, count: page.count, json: page.text };
+  }
+
+  /** One store read per distinct range and form at a time, shared by whoever asks meanwhile. */
+  #readStore(buildId: string, after: number, upTo: number, bounds: PageBounds, format: PageFormat): Promise<StoredPage> {
+    const key = `${buildId}\n${after}\n${upTo}\n${bounds.limit}\n${bounds.maxBytes}\n${format}`;
+    let pending = this.#reading.get(key);
+    if (pending === undefined) {
+      pending = this.store.readPage(buildId, after, upTo, bounds, format).finally(() => this.#reading.delete(key));
+      // Counted once per rendering, however many readers share it (the fan-out tests count these).
+      if (format === 'sse') void pending.then((page) => (frameEncodings.count += page.count), () => {});
+      this.#reading.set(key, pending);
+    }
+    return pending;
+  }
+
   /**
    * The build, with its line index current up to the ack it reports (PROTOCOL §Log lines):
    * a build committed before the index existed is indexed here, once.
@@ -78,37 +108,14 @@ export class LogEngine {
     return this.getBuild(buildId);
   }
 
-  /** Committed events with `after < seq ≤ upTo`, ascending, at most `limit`. */
-  async read(buildId: string, after: number, upTo: number, limit: number): Promise<EventRecord[]> {
-    const cached = this.#tail.read(buildId, after, upTo, limit);
-    if (cached && (cached.length === limit || cached.at(-1)?.seq === upTo || upTo <= after)) return cached;
-    // Events another instance committed are not in this one's cache: the first reader at the
-    // edge reads them once for everyone waiting on the same range, and leaves them in the cache.
-    const key = `${buildId}\n${after}\n${upTo}\n${limit}`;
-    let pending = this.#reading.get(key);
-    if (pending === undefined) {
-      const deletions = this.#deletions;
-      pending = this.store
-        .readEvents(buildId, after, upTo, limit)
-        .then((rows) => {
-          const records = rows.map(toEventRecord);
-          if (this.#deletions === deletions) this.#tail.extend(buildId, records, records.at(-1)?.seq === upTo);
-          return records;
-        })
-        .finally(() => this.#reading.delete(key));
-      this.#reading.set(key, pending);
-    }
-    return pending;
-  }
-
   /** The reducer's fold of events 1..`build.ack` (PROTOCOL §State). */
   stateAt(build: BuildRecord): Promise<BuildState> {
-    return this.#snapshots.stateAt(build.buildId, build.generation, build.ack, (after, upTo, limit) => this.read(build.buildId, after, upTo, limit));
+    return this.#states.valueAt(build.buildId, build.generation, build.ack, (after, upTo, bounds) => this.readJson(build.buildId, after, upTo, bounds));
   }
 
   /** The UIMessages of events 1..`build.ack` (PROTOCOL §UI messages). */
   messagesAt(build: BuildRecord): Promise<MessagesState> {
-    return this.#messages.valueAt(build.buildId, build.generation, build.ack, (after, upTo, limit) => this.read(build.buildId, after, upTo, limit));
+    return this.#messages.valueAt(build.buildId, build.generation, build.ack, (after, upTo, bounds) => this.readJson(build.buildId, after, upTo, bounds));
   }
 
   async deleteBuild(buildId: string): Promise<void> {
@@ -135,9 +142,11 @@ export class LogEngine {
     await this.#committer.close();
   }
 
+  /** After the appends are answered: cache the frames, tell the readers (they wake in later turns). */
   #onCommitted(advances: readonly BuildAdvance[]): void {
     for (const advance of advances) {
-      this.#tail.append(advance.buildId, advance.events.map(toEventRecord));
+      // Encoded once here; every viewer of the live edge sends these same bytes.
+      if (advance.events.length > 0) this.#tail.append(advance.buildId, frameSegment(advance.events));
       this.hub.publish({ kind: 'advanced', buildId: advance.buildId, ack: advance.ack, final: advance.final });
     }
   }

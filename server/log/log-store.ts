@@ -2,6 +2,7 @@
 // One implementation over kysely serves both PGlite and PostgreSQL.
 import type { AppendBatch, PlanResult, StoredEvent } from './append-plan.js';
 import type { LineIndexState, SearchResult, StoredLine } from './kysely-log-lines.js';
+import type { EventPage, PageBounds } from './event-json.js';
 
 export interface BuildRecord {
   readonly buildId: string;
@@ -68,8 +69,11 @@ export interface LogStore {
   purgeBatch(maxEvents: number): Promise<{ buildId: string; events: number; done: boolean } | undefined>;
   /** Applies the appends in one transaction (PROTOCOL §Append, ARCHITECTURE §Group commit). */
   commit(appends: readonly PendingAppend[], receivedAt: Date): Promise<CommitOutcome>;
-  /** Events with `after < seq ≤ upTo`, ascending, at most `limit`. */
-  readEvents(buildId: string, after: number, upTo: number, limit: number): Promise<StoredEvent[]>;
+  /**
+   * Events with `after < seq ≤ upTo` within `bounds`, ascending, rendered as `format`;
+   * `upTo` is at most the build's ack.
+   */
+  readPage(buildId: string, after: number, upTo: number, bounds: PageBounds, format: PageFormat): Promise<StoredPage>;
   /** Indexes the build's lines up to its ack if commits have not (builds from before the index). */
   indexLogLines(buildId: string): Promise<void>;
   /** Lines `after < n ≤ build.logLines.count`, at most `limit`, cut after `maxBytes` of data. */
@@ -78,4 +82,11 @@ export interface LogStore {
   readLogLineData(build: BuildRecord, after: number, limit: number, maxBytes: number): Promise<Array<{ n: number; data: string }>>;
   /** Lines among `1..build.logLines.count` whose shown text contains `query`, ignoring case. */
   searchLogLines(build: BuildRecord, query: string, after: number, limit: number): Promise<SearchResult>;
+}
+
+/** `json`: the events' `Event` JSON joined by commas; `sse`: their SSE frames back to back. */
+export type PageFormat = 'json' | 'sse';
+
+export interface StoredPage extends EventPage {
+  readonly text: string;
 }

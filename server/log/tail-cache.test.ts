@@ -1,58 +1,90 @@
 import { describe, expect, it } from 'vitest';
+import type { StoredEvent } from './append-plan.js';
+import { eventFrame, eventJson, frameSegment } from './event-json.js';
 import { TailCache } from './tail-cache.js';
 
-const records = (from: number, to: number) => Array.from({ length: to - from + 1 }, (_, i) => ({ seq: from + i, json: `{"seq":${from + i}}` }));
-const seqs = (r: Array<{ seq: number }> | undefined) => r?.map((x) => x.seq);
+const at = new Date(0);
+const events = (from: number, to: number, bytes = 10): StoredEvent[] =>
+  Array.from({ length: to - from + 1 }, (_, i) => ({ seq: from + i, type: 'log', data: JSON.stringify('x'.repeat(bytes)), time: null, receivedAt: at }));
+const segment = (from: number, to: number, bytes?: number) => frameSegment(events(from, to, bytes));
+const ALL = { limit: 1000, maxBytes: 1 << 30 };
+
+/** The seqs of a frame page, read back from its bytes. */
+function seqsOf(page: { chunks: readonly Uint8Array[] } | undefined): number[] | undefined {
+  if (!page) return undefined;
+  const text = Buffer.concat(page.chunks).toString();
+  return [...text.matchAll(/^id: (\d+)$/gm)].map((m) => Number(m[1]));
+}
 
 describe('TailCache', () => {
   it('serves ranges it holds and defers to the store for the rest', () => {
-    const cache = new TailCache(5);
-    cache.append('b', records(1, 3));
-    cache.append('b', records(4, 8));
-    expect(seqs(cache.read('b', 3, 8, 100))).toEqual([4, 5, 6, 7, 8]);
-    expect(seqs(cache.read('b', 5, 7, 100))).toEqual([6, 7]);
-    expect(seqs(cache.read('b', 4, 8, 2))).toEqual([5, 6]);
-    expect(cache.read('b', 2, 8, 100)).toBeUndefined(); // seq 3 was evicted
-    expect(cache.read('b', 8, 8, 100)).toEqual([]);
-    expect(cache.read('b', 9, 12, 100)).toBeUndefined();
-    expect(cache.read('other', 0, 8, 100)).toBeUndefined();
+    const cache = new TailCache(5, 1 << 20);
+    cache.append('b', segment(1, 3));
+    cache.append('b', segment(4, 8));
+    expect(seqsOf(cache.readFrames('b', 3, 8, ALL))).toEqual([4, 5, 6, 7, 8]);
+    expect(seqsOf(cache.readFrames('b', 5, 7, ALL))).toEqual([6, 7]);
+    expect(seqsOf(cache.readFrames('b', 4, 8, { limit: 2, maxBytes: 1 << 20 }))).toEqual([5, 6]);
+    expect(cache.readFrames('b', 2, 8, ALL)).toBeUndefined(); // the segment 1–3 was evicted
+    expect(cache.readFrames('b', 8, 8, ALL)?.count).toBe(0);
+    expect(cache.readFrames('b', 9, 12, ALL)).toBeUndefined();
+    expect(cache.readFrames('other', 0, 8, ALL)).toBeUndefined();
   });
 
-  it('keeps store reads that continue the tail or start one at the live edge, never replacing a tail with older events', () => {
-    const cache = new TailCache(10);
-    cache.extend('b', records(1, 4), false); // a catch-up page: no tail started
-    expect(cache.read('b', 0, 4, 100)).toBeUndefined();
-    cache.extend('b', records(5, 6), true); // reached the reader's edge: kept
-    expect(seqs(cache.read('b', 4, 6, 100))).toEqual([5, 6]);
-    cache.extend('b', records(7, 9), false); // continues the tail: kept
-    expect(seqs(cache.read('b', 4, 9, 100))).toEqual([5, 6, 7, 8, 9]);
-    cache.extend('b', records(1, 3), true); // older: the live tail stays
-    expect(seqs(cache.read('b', 6, 9, 100))).toEqual([7, 8, 9]);
+  it('gives the frames and the JSON exactly as encoded at commit', () => {
+    const cache = new TailCache(100, 1 << 20);
+    const list = events(1, 4);
+    cache.append('b', frameSegment(list));
+    expect(Buffer.concat(cache.readFrames('b', 1, 4, ALL)!.chunks).toString()).toBe(list.slice(1).map((e) => eventFrame(e.seq, eventJson(e))).join(''));
+    expect(cache.readJson('b', 0, 3, ALL)!.json).toBe(list.slice(0, 3).map(eventJson).join(','));
   });
 
-  it('starts over when appended records do not continue the tail', () => {
-    const cache = new TailCache(10);
-    cache.append('b', records(1, 3));
-    cache.append('b', records(7, 8));
-    expect(cache.read('b', 0, 8, 100)).toBeUndefined();
-    expect(seqs(cache.read('b', 6, 8, 100))).toEqual([7, 8]);
+  it('hands every reader of the live edge the same bytes: no copy per reader', () => {
+    const cache = new TailCache(100, 1 << 20);
+    const seg = segment(1, 50);
+    cache.append('b', seg);
+    const a = cache.readFrames('b', 0, 50, ALL)!.chunks;
+    const b = cache.readFrames('b', 0, 50, ALL)!.chunks;
+    expect(a).toHaveLength(1);
+    expect(a[0]!.buffer).toBe(seg.bytes.buffer);
+    expect(b[0]!.buffer).toBe(seg.bytes.buffer);
   });
 
-  it('evicts the least recently appended build past its build limit, and drops on request', () => {
-    const cache = new TailCache(10, 2);
-    cache.append('a', records(1, 1));
-    cache.append('b', records(1, 1));
-    cache.append('a', records(2, 2));
-    cache.append('c', records(1, 1));
-    expect(cache.read('b', 0, 1, 10)).toBeUndefined();
-    expect(seqs(cache.read('a', 0, 2, 10))).toEqual([1, 2]);
+  it('starts over when appended events do not continue the tail', () => {
+    const cache = new TailCache(10, 1 << 20);
+    cache.append('b', segment(1, 3));
+    cache.append('b', segment(7, 8));
+    expect(cache.readFrames('b', 0, 8, ALL)).toBeUndefined();
+    expect(seqsOf(cache.readFrames('b', 6, 8, ALL))).toEqual([7, 8]);
+  });
+
+  it('bounds a read in bytes: it stops at the first event that reaches the bound, and holds at least one', () => {
+    const cache = new TailCache(100, 1 << 24);
+    cache.append('b', segment(1, 10, 100_000));
+    const page = cache.readFrames('b', 0, 10, { limit: 100, maxBytes: 250_000 })!;
+    expect(seqsOf(page)).toEqual([1, 2, 3]);
+    expect(seqsOf(cache.readFrames('b', 0, 10, { limit: 100, maxBytes: 1 }))).toEqual([1]);
+  });
+
+  it('holds at most its byte bound over all builds, evicting the least recently appended build first', () => {
+    const cache = new TailCache(10_000, 1_000_000);
+    for (let i = 0; i < 20; i++) cache.append(`b${i}`, segment(1, 3, 100_000));
+    expect(cache.bytes).toBeLessThanOrEqual(1_000_000);
+    expect(cache.readFrames('b0', 0, 3, ALL)).toBeUndefined();
+    expect(seqsOf(cache.readFrames('b19', 0, 3, ALL))).toEqual([1, 2, 3]);
+    // One build alone keeps only its newest segments within the bound.
+    for (let from = 1; from < 200; from += 2) cache.append('big', segment(from, from + 1, 100_000));
+    expect(cache.bytes).toBeLessThanOrEqual(1_000_000);
+    expect(seqsOf(cache.readFrames('big', 198, 200, ALL))).toEqual([199, 200]);
+  });
+
+  it('drops a build on request, and holds nothing when sized zero', () => {
+    const cache = new TailCache(10, 1 << 20);
+    cache.append('a', segment(1, 2));
     cache.drop('a');
-    expect(cache.read('a', 0, 2, 10)).toBeUndefined();
-  });
-
-  it('holds nothing when sized zero', () => {
-    const cache = new TailCache(0);
-    cache.append('b', records(1, 3));
-    expect(cache.read('b', 0, 3, 10)).toBeUndefined();
+    expect(cache.readFrames('a', 0, 2, ALL)).toBeUndefined();
+    expect(cache.bytes).toBe(0);
+    const none = new TailCache(0, 1 << 20);
+    none.append('b', segment(1, 3));
+    expect(none.readFrames('b', 0, 3, ALL)).toBeUndefined();
   });
 });

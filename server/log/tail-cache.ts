@@ -1,62 +1,122 @@
 // Recent committed events per live build (ARCHITECTURE §Cursor): many viewers of a live build
-// read the newest events from here instead of one query each per commit. Bounded per build
-// and in the number of builds; anything older or evicted comes from the store.
-import type { EventRecord } from './event-json.js';
+// read the newest events from here instead of one query each per commit, and get the very bytes
+// encoded at commit — one encoding per event however many viewers. Bounded in events per build
+// and in bytes over all builds; anything older or evicted comes from the store.
+import { jsonInSegment, type FramePage, type FrameSegment, type JsonPage, type PageBounds } from './event-json.js';
 
 interface Tail {
-  /** Contiguous records: records[i].seq === records[0].seq + i. */
-  records: EventRecord[];
+  /** Contiguous segments: segments[i + 1].first === segments[i].last + 1. */
+  readonly segments: FrameSegment[];
+  bytes: number;
 }
 
 export class TailCache {
   readonly #perBuild: number;
-  readonly #maxBuilds: number;
+  readonly #maxBytes: number;
+  #bytes = 0;
   /** Map order is recency: a touched build moves to the end, the first one is evicted. */
   readonly #tails = new Map<string, Tail>();
 
-  constructor(perBuild: number, maxBuilds = 256) {
+  /** `perBuild` events at most per build; `maxBytes` of frames at most over all builds. */
+  constructor(perBuild: number, maxBytes: number) {
     this.#perBuild = perBuild;
-    this.#maxBuilds = maxBuilds;
+    this.#maxBytes = maxBytes;
   }
 
-  /** Adds records the ack just passed (ascending, contiguous). */
-  append(buildId: string, records: readonly EventRecord[]): void {
-    if (this.#perBuild === 0 || records.length === 0) return;
+  /** Bytes held, for metrics and the tests that bound it. */
+  get bytes(): number {
+    return this.#bytes;
+  }
+
+  /** Adds the frames of events the ack just passed (ascending, contiguous). */
+  append(buildId: string, segment: FrameSegment): void {
+    if (this.#perBuild === 0 || this.#maxBytes === 0) return;
     let tail = this.#tails.get(buildId);
-    const last = tail?.records.at(-1);
-    if (!tail || !last || last.seq + 1 !== records[0]!.seq) tail = { records: [] };
+    if (tail && tail.segments.at(-1)!.last + 1 !== segment.first) {
+      this.drop(buildId);
+      tail = undefined;
+    }
+    tail ??= { segments: [], bytes: 0 };
     this.#tails.delete(buildId);
     this.#tails.set(buildId, tail);
-    tail.records.push(...records);
-    if (tail.records.length > this.#perBuild) tail.records.splice(0, tail.records.length - this.#perBuild);
-    if (this.#tails.size > this.#maxBuilds) this.#tails.delete(this.#tails.keys().next().value!);
+    tail.segments.push(segment);
+    tail.bytes += segment.bytes.length;
+    this.#bytes += segment.bytes.length;
+    // Whole segments go: the newest stay, which is what live viewers read.
+    while (tail.segments.length > 1 && tail.segments.at(-1)!.last - tail.segments[1]!.first + 1 >= this.#perBuild) this.#shift(tail);
+    while (this.#bytes > this.#maxBytes) {
+      const [oldestId, oldest] = this.#tails.entries().next().value!;
+      if (oldest !== tail) this.drop(oldestId);
+      else if (tail.segments.length > 1) this.#shift(tail);
+      else {
+        this.drop(buildId); // one commit larger than the whole cache: readers go to the store
+        break;
+      }
+    }
   }
 
   /**
-   * Records read from the store, kept when they extend the build's tail without a gap, or start
-   * one when the build has none and they reach the reader's live edge (`reachedEdge`). Unlike
-   * `append` it never replaces a tail, so a catch-up read of old events cannot evict the live edge.
+   * Frames with `after < seq ≤ upTo` within `bounds`, when the cache holds seq `after + 1`;
+   * undefined when the store must answer. Zero-copy slices of the shared segment buffers.
    */
-  extend(buildId: string, records: readonly EventRecord[], reachedEdge: boolean): void {
-    if (this.#perBuild === 0 || records.length === 0) return;
-    const last = this.#tails.get(buildId)?.records.at(-1);
-    if (last ? last.seq + 1 === records[0]!.seq : reachedEdge) this.append(buildId, records);
+  readFrames(buildId: string, after: number, upTo: number, bounds: PageBounds): FramePage | undefined {
+    const chunks: Uint8Array[] = [];
+    let committedAtMs: number | undefined;
+    const last = this.#walk(buildId, after, upTo, bounds, (segment, from, to) => {
+      chunks.push(segment.bytes.subarray(segment.offsets[from - segment.first]!, segment.offsets[to - segment.first + 1]!));
+      committedAtMs = segment.committedAtMs;
+    });
+    return last === undefined ? undefined : { last, count: last - after, chunks, committedAtMs };
   }
 
-  /**
-   * Records with `after < seq ≤ upTo`, at most `limit`, when the cache holds the start of that
-   * range; undefined when the store must answer.
-   */
-  read(buildId: string, after: number, upTo: number, limit: number): EventRecord[] | undefined {
-    const records = this.#tails.get(buildId)?.records;
-    const first = records?.[0];
-    if (!records || !first || after + 1 < first.seq || after >= first.seq + records.length) return undefined;
-    const start = after + 1 - first.seq;
-    const end = Math.min(records.length, start + limit, upTo - first.seq + 1);
-    return records.slice(start, Math.max(start, end));
+  /** Like `readFrames`, as the events' JSON. */
+  readJson(buildId: string, after: number, upTo: number, bounds: PageBounds): JsonPage | undefined {
+    const parts: string[] = [];
+    const last = this.#walk(buildId, after, upTo, bounds, (segment, from, to) => {
+      for (let seq = from; seq <= to; seq++) parts.push(jsonInSegment(segment, seq));
+    });
+    return last === undefined ? undefined : { last, count: last - after, json: parts.join(',') };
   }
 
   drop(buildId: string): void {
+    const tail = this.#tails.get(buildId);
+    if (!tail) return;
+    this.#bytes -= tail.bytes;
     this.#tails.delete(buildId);
+  }
+
+  #shift(tail: Tail): void {
+    const gone = tail.segments.shift()!;
+    tail.bytes -= gone.bytes.length;
+    this.#bytes -= gone.bytes.length;
+  }
+
+  /** Visits the runs of seqs a bounded read takes; returns the last seq, or undefined on a miss. */
+  #walk(buildId: string, after: number, upTo: number, bounds: PageBounds, visit: (segment: FrameSegment, from: number, to: number) => void): number | undefined {
+    const segments = this.#tails.get(buildId)?.segments;
+    if (!segments || segments.length === 0 || after + 1 < segments[0]!.first || after > segments.at(-1)!.last) return undefined;
+    const end = Math.min(upTo, after + bounds.limit);
+    let last = after;
+    let bytes = 0;
+    // Segments are few per build; a binary search would not pay for itself.
+    for (let i = 0; i < segments.length && last < end && bytes < bounds.maxBytes; i++) {
+      const segment = segments[i]!;
+      if (segment.last <= last) continue;
+      const from = last + 1;
+      let to = Math.min(segment.last, end);
+      // Stop at the first frame that reaches the byte bound (it is included: a page holds at least one event).
+      const base = segment.offsets[from - segment.first]!;
+      const fits = bytes + segment.offsets[to - segment.first + 1]! - base < bounds.maxBytes;
+      for (let seq = from; !fits && seq <= to; seq++) {
+        if (bytes + segment.offsets[seq - segment.first + 1]! - base >= bounds.maxBytes) {
+          to = seq;
+          break;
+        }
+      }
+      bytes += segment.offsets[to - segment.first + 1]! - base;
+      visit(segment, from, to);
+      last = to;
+    }
+    return last;
   }
 }

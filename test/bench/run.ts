@@ -1,113 +1,131 @@
-// `npm run bench`: runlog's append path against the old pipeline's way of writing, in the same
-// run on the same database, reported as ratios (absolute numbers drift on shared machines).
+// `npm run bench`: runlog measured as users run it. The server is the compiled bin in a process
+// of its own (`npm start` for the idle rows), load comes from separate load processes that
+// report their own CPU, PostgreSQL is a fresh database created for the run and dropped after it
+// (`BENCH_DATABASE_URL`, default the local server), PGlite a fresh data directory. Prints one
+// markdown table; ratios are against baselines measured in the same run, since absolute
+// numbers drift on a shared machine.
 //
-//   baseline  — what the seed did per event: one transaction per event with an INSERT of the
-//               event plus an UPDATE of the build's state (2 synchronous writes per event);
-//   runlog    — the real server over HTTP: R runners each POSTing batches of B events,
-//               committed through group commit.
+//   npm run bench                       the full run (under 6 minutes)
+//   npm run bench -- --quick            smaller sizes (under a minute)
+//   npm run bench -- --out bench.json   also write every figure as JSON
+//   npm run bench -- --only ingest,fan-out   some row families (see FAMILIES)
+//   npm run bench -- --profile DIR      write a V8 CPU profile of every server into DIR
 //
-//   start-up  — the compiled bins: `runlog-runner --help`, and `runlog` to a ready /readyz on
-//               PostgreSQL, beside a bare `node -e 0` (targets: 150 ms and 1.5 s).
-//
-// Options: --events N (per backend, default 20000) --runners R (8) --batch B (100)
-//          --backend pglite|postgres|both (both; postgres needs TEST_DATABASE_URL).
+// Rows: see FAMILIES; `workers` runs the bin with RUNLOG_WORKERS=1 and =2 in the same run.
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { cpus, loadavg, tmpdir, totalmem } from 'node:os';
+import path from 'node:path';
 import { parseArgs } from 'node:util';
-import { sql } from 'kysely';
-import { openDatabase } from '../../server/db/database.js';
-import { PGLITE, POSTGRES, type Backend } from '../support/backends.js';
-import { measureStartup } from './startup.js';
-import { benchWorkers, formatWorkersRow } from './workers.js';
-import { sampleEvents, startTestServer } from '../support/test-server.js';
+import type { RowResult } from './bench-row.js';
+import { LoadPool } from './load-pool.js';
+import { BenchDatabase, withClient } from './server-under-test.js';
+import { ingestRows } from './rows-ingest.js';
+import { catchUpRows, readerMemoryRow } from './rows-read.js';
+import { fairnessRow, fanOutRows, latencyRow, longPollRow, smallBuildsRow } from './rows-live.js';
+import { emitRow, finishIdleWatch, startIdleWatch, startupRows, type IdleWatch } from './rows-process.js';
+import { workersRows } from './workers.js';
 
 const { values } = parseArgs({
   options: {
-    events: { type: 'string', default: '20000' },
-    runners: { type: 'string', default: '8' },
-    batch: { type: 'string', default: '100' },
-    backend: { type: 'string', default: 'both' },
+    quick: { type: 'boolean', default: false },
+    out: { type: 'string' },
+    only: { type: 'string' },
+    profile: { type: 'string' },
   },
 });
-const EVENTS = Number(values.events);
-const RUNNERS = Number(values.runners);
-const BATCH = Number(values.batch);
+const quick = values.quick!;
+if (values.profile) process.env.RUNLOG_BENCH_PROFILE_DIR = path.resolve(values.profile);
 
-async function baseline(backend: Backend, events: number): Promise<number> {
-  const target = await backend.fresh();
-  const database = await openDatabase({ databaseUrl: target.databaseUrl, databaseSchema: target.databaseSchema, dataDir: target.dataDir });
-  try {
-    await database.db.insertInto('builds').values({ build_id: 'seed', generation: 'g', meta: '{}' }).execute();
-    const started = performance.now();
-    for (let seq = 1; seq <= events; seq++) {
-      await database.db.transaction().execute(async (trx) => {
-        await trx
-          .insertInto('events')
-          .values({ build_id: 'seed', seq, type: 'log', data: JSON.stringify({ line: `e ${seq}` }), time: null, received_at: new Date() })
-          .execute();
-        await sql`UPDATE builds SET ack = ${seq}, last_event_at = now() WHERE build_id = 'seed'`.execute(trx);
-      });
+const FAMILIES = ['idle', 'ingest', 'catch-up', 'memory', 'fan-out', 'fairness', 'small-builds', 'latency', 'long-polls', 'emit', 'startup', 'workers'] as const;
+type Family = (typeof FAMILIES)[number];
+const only = values.only ? new Set(values.only.split(',')) : undefined;
+for (const name of only ?? []) if (!FAMILIES.includes(name as Family)) throw new Error(`--only: no row family ${name}; families: ${FAMILIES.join(', ')}`);
+const wanted = (family: Family) => !only || only.has(family);
+
+const sizes = quick
+  ? {
+      ingest: { runners: 50, batch: 100, eventsPerRunner: 400, eventBytes: 300, seedSeconds: 1 },
+      read: { events: 20_000, pgliteEvents: 10_000, longBuildEvents: 50_000, concurrentReaders: 20, memoryEvents: 300, memoryEventBytes: 100 * 1024, memoryReaders: 10, settleSeconds: 2 },
+      live: { fanOutViewers: 1000, fanOutSeconds: 2, fairnessViewers: 500, fairnessSeconds: 2, smallBuilds: 200, smallSeconds: 2, latencySeconds: 2, longPolls: 1000, giveUpSeconds: 5 },
+      emitEvents: 50_000,
+      workers: { events: 8_000, runners: 16, batch: 100, viewers: 100, fanoutEvents: 500 },
+      idleSeconds: 20,
+      startupRuns: 3,
     }
-    return events / ((performance.now() - started) / 1000);
-  } finally {
-    await database.close();
-    await target.drop();
+  : {
+      ingest: { runners: 50, batch: 100, eventsPerRunner: 4000, eventBytes: 300, seedSeconds: 3 },
+      read: { events: 100_000, pgliteEvents: 100_000, longBuildEvents: 1_000_000, concurrentReaders: 20, memoryEvents: 2000, memoryEventBytes: 100 * 1024, memoryReaders: 10, settleSeconds: 30 },
+      live: { fanOutViewers: 2000, fanOutSeconds: 8, fairnessViewers: 1000, fairnessSeconds: 6, smallBuilds: 500, smallSeconds: 6, latencySeconds: 6, longPolls: 1000, giveUpSeconds: 20 },
+      emitEvents: 300_000,
+      workers: { events: 40_000, runners: 16, batch: 100, viewers: 200, fanoutEvents: 2000 },
+      idleSeconds: 60,
+      startupRuns: 7,
+    };
+
+const adminUrl = process.env.BENCH_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
+const started = performance.now();
+const machine = {
+  date: new Date().toISOString().slice(0, 16).replace('T', ' ') + ' UTC',
+  cpu: `${cpus().length} × ${cpus()[0]?.model.trim() ?? '?'}`,
+  memoryGiB: Math.round(totalmem() / 2 ** 30),
+  loadAverage: loadavg()[0]!.toFixed(1),
+  node: process.version,
+  postgres: await withClient(adminUrl, async (c) => String((await c.query('SHOW server_version')).rows[0].server_version)),
+};
+const database = await BenchDatabase.create(adminUrl);
+const pool = new LoadPool(3);
+const spoolRoot = await mkdtemp(path.join(tmpdir(), 'runlog-bench-spool-'));
+const rows: RowResult[] = [];
+const log = (text: string) => process.stderr.write(`[${((performance.now() - started) / 1000).toFixed(0).padStart(3)} s] ${text}\n`);
+
+try {
+  // The idle servers start first and are read last: their minute passes while the rest runs.
+  const idle: IdleWatch[] = [];
+  if (wanted('idle')) {
+    log('idle: npm start on PGlite and PostgreSQL');
+    idle.push(...(await Promise.all([startIdleWatch('pglite', database), startIdleWatch('postgres', database)])));
   }
+  const step = async (family: Family, fn: () => Promise<RowResult | RowResult[]>) => {
+    if (!wanted(family)) return;
+    log(family);
+    try {
+      const result = await fn();
+      rows.push(...(Array.isArray(result) ? result : [result]));
+    } catch (error) {
+      // One broken row must not cost the others: it shows as failed.
+      log(`${family} failed: ${(error as Error).stack ?? String(error)}`);
+      rows.push({ id: family, title: family, figure: `failed: ${(error as Error).message.split('\n')[0]!.slice(0, 200)}`, met: false, values: {} });
+    }
+  };
+  await step('ingest', () => ingestRows(pool, database, sizes.ingest));
+  await step('catch-up', () => catchUpRows(pool, database, sizes.read));
+  await step('fan-out', () => fanOutRows(pool, database, sizes.live));
+  await step('fairness', () => fairnessRow(pool, database, sizes.live));
+  await step('small-builds', () => smallBuildsRow(pool, database, sizes.live));
+  await step('latency', () => latencyRow(pool, database, sizes.live, path.join(spoolRoot, 'latency')));
+  await step('long-polls', () => longPollRow(pool, database, sizes.live));
+  await step('memory', () => readerMemoryRow(pool, database, sizes.read));
+  await step('emit', () => emitRow(pool, database, sizes.emitEvents, path.join(spoolRoot, 'emit')));
+  await step('startup', () => startupRows(database, sizes.startupRuns));
+  await step('workers', () => workersRows({ databaseUrl: database.url, ...sizes.workers }));
+  for (const watch of idle) rows.push(await finishIdleWatch(watch, sizes.idleSeconds));
+} finally {
+  pool.close();
+  await database.drop();
+  await rm(spoolRoot, { recursive: true, force: true });
 }
 
-async function runlog(backend: Backend, events: number): Promise<{ rate: number; p50: number; p99: number }> {
-  const server = await startTestServer(backend);
-  try {
-    const perRunner = Math.ceil(events / RUNNERS);
-    const builds = await Promise.all(Array.from({ length: RUNNERS }, () => server.createBuild()));
-    const latencies: number[] = [];
-    const started = performance.now();
-    await Promise.all(
-      builds.map(async (b) => {
-        for (let from = 1; from <= perRunner; from += BATCH) {
-          const count = Math.min(BATCH, perRunner - from + 1);
-          const sent = performance.now();
-          const res = await fetch(`${server.url}/v1/builds/${b.buildId}/events`, {
-            method: 'POST',
-            headers: { authorization: `Bearer ${b.runner}`, 'content-type': 'application/json' },
-            body: JSON.stringify({ from, events: sampleEvents(from, count) }),
-          });
-          if (res.status !== 200) throw new Error(`append answered ${res.status}: ${await res.text()}`);
-          await res.arrayBuffer();
-          latencies.push(performance.now() - sent);
-        }
-      }),
-    );
-    const rate = (perRunner * RUNNERS) / ((performance.now() - started) / 1000);
-    latencies.sort((a, b) => a - b);
-    return { rate, p50: latencies[Math.floor(latencies.length * 0.5)]!, p99: latencies[Math.floor(latencies.length * 0.99)]! };
-  } finally {
-    await server.stop();
-  }
-}
-
-const backends = [PGLITE, POSTGRES].filter((b) => values.backend === 'both' || values.backend === b.name);
-console.log(`runlog bench: ${EVENTS} events per backend, ${RUNNERS} runners, batches of ${BATCH}`);
-for (const backend of backends) {
-  if (backend.unavailable) {
-    console.log(`${backend.name}: skipped (${backend.unavailable})`);
-    continue;
-  }
-  // The baseline writes one event per transaction; a tenth of the events is enough to time it.
-  const baselineRate = await baseline(backend, Math.max(500, Math.floor(EVENTS / 10)));
-  const result = await runlog(backend, EVENTS);
-  console.log(
-    `${backend.name.padEnd(8)} baseline (txn per event, 2 writes): ${baselineRate.toFixed(0)} events/s | ` +
-      `runlog over HTTP: ${result.rate.toFixed(0)} events/s, batch latency p50 ${result.p50.toFixed(1)} ms p99 ${result.p99.toFixed(1)} ms | ` +
-      `ratio ${(result.rate / baselineRate).toFixed(1)}×`,
-  );
-}
-
-const startup = await measureStartup();
-console.log(
-  `start-up (median): node -e 0 ${startup.nodeFloorMs.toFixed(0)} ms | runlog-runner --help ${startup.runnerHelpMs.toFixed(0)} ms ` +
-    `(${(startup.runnerHelpMs / startup.nodeFloorMs).toFixed(1)}× node) | runlog to ready on PostgreSQL ` +
-    (startup.serverReadyMs === undefined ? 'skipped (no PostgreSQL)' : `${startup.serverReadyMs.toFixed(0)} ms (${(startup.serverReadyMs / startup.nodeFloorMs).toFixed(1)}× node)`),
-);
-
-// RUNLOG_WORKERS=1 against =2 on PostgreSQL, in the same run (test/bench/workers.ts).
-if (POSTGRES.unavailable) console.log(`workers: skipped (${POSTGRES.unavailable})`);
-else for (const row of await benchWorkers({ databaseUrl: process.env.TEST_DATABASE_URL! })) console.log(formatWorkersRow(row));
+const seconds = (performance.now() - started) / 1000;
+const pct = (share: number | undefined) => (share === undefined ? '' : `${Math.round(share * 100)} %`);
+const cell = (text: string | undefined) => (text ?? '').replace(/\|/g, '\\|');
+const lines = [
+  `runlog bench${quick ? ' --quick' : ''}, ${machine.date}: ${machine.cpu}, ${machine.memoryGiB} GiB, load average ${machine.loadAverage} at start; Node ${machine.node}, PostgreSQL ${machine.postgres}; ${seconds.toFixed(0)} s`,
+  '',
+  '| row | figure | target | met | server CPU | load CPU | note |',
+  '|---|---|---|---|---|---|---|',
+  ...rows.map((r) => `| ${cell(r.title)} | ${cell(r.figure)} | ${cell(r.target)} | ${r.met === undefined ? '' : r.met ? 'yes' : '**no**'} | ${pct(r.serverCpu)} | ${pct(r.clientCpu)} | ${cell(r.note)} |`),
+  '',
+  'server CPU: the server process, share of one core. load CPU: the busiest load process, share of one core (near 100 % means the load generator, not the server, set the pace).',
+];
+process.stdout.write(lines.join('\n') + '\n');
+if (values.out) await writeFile(values.out, JSON.stringify({ machine, quick, seconds, rows }, null, 2) + '\n');

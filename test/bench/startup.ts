@@ -2,16 +2,17 @@
 // same run (the machine's own floor): `runlog-runner --help`, and `runlog` from spawn to a 200
 // from /readyz on PostgreSQL (a fresh schema each time, so migrations run as on a first start).
 import { spawn, type ChildProcess } from 'node:child_process';
-import { RUNNER_BIN } from '../support/runner-harness.js';
-import { SERVER_BIN } from '../support/server-process.js';
-import { POSTGRES } from '../support/backends.js';
+import { randomBytes } from 'node:crypto';
+import { fileURLToPath } from 'node:url';
+import { BENCH_ADMIN_TOKEN, SERVER_BIN, type BenchDatabase } from './server-under-test.js';
+
+const RUNNER_BIN = fileURLToPath(new URL('../../runner-client/bin/runlog-runner.js', import.meta.url));
 
 export interface StartupFigures {
   /** Median milliseconds of `node -e 0`. */
   readonly nodeFloorMs: number;
   readonly runnerHelpMs: number;
-  /** Undefined when PostgreSQL is unavailable. */
-  readonly serverReadyMs: number | undefined;
+  readonly serverReadyMs: number;
 }
 
 const median = (values: number[]) => values.sort((a, b) => a - b)[Math.floor(values.length / 2)]!;
@@ -25,11 +26,11 @@ function timeProcess(args: readonly string[]): Promise<number> {
   });
 }
 
-async function timeServerReady(): Promise<number> {
-  const database = await POSTGRES.fresh();
+async function timeServerReady(database: BenchDatabase): Promise<number> {
+  const schema = `st_${randomBytes(5).toString('hex')}`;
   const started = performance.now();
   const child: ChildProcess = spawn(process.execPath, [SERVER_BIN], {
-    env: { ...process.env, PORT: '0', DATABASE_URL: database.databaseUrl!, RUNLOG_DB_SCHEMA: database.databaseSchema, RUNLOG_ADMIN_TOKEN: 'bench-admin-token-0123456789', RUNLOG_SECRET: 'bench-secret-0123456789abcdef0123456789abcdef', RUNLOG_LOG_LEVEL: 'warn' },
+    env: { ...process.env, PORT: '0', DATABASE_URL: database.url, RUNLOG_DB_SCHEMA: schema, RUNLOG_ADMIN_TOKEN: BENCH_ADMIN_TOKEN, RUNLOG_SECRET: 'bench-secret-0123456789abcdef0123456789abcdef', RUNLOG_LOG_LEVEL: 'warn' },
     stdio: ['ignore', 'pipe', 'inherit'],
   });
   try {
@@ -50,22 +51,18 @@ async function timeServerReady(): Promise<number> {
   } finally {
     child.kill('SIGKILL');
     await new Promise((r) => child.once('exit', r));
-    await database.drop();
+    await database.query(`DROP SCHEMA IF EXISTS ${schema} CASCADE`);
   }
 }
 
-export async function measureStartup(runs = 7): Promise<StartupFigures> {
+export async function measureStartup(database: BenchDatabase, runs = 7): Promise<StartupFigures> {
   const floor: number[] = [];
   const help: number[] = [];
   for (let i = 0; i < runs; i++) {
     floor.push(await timeProcess(['-e', '0']));
     help.push(await timeProcess([RUNNER_BIN, '--help']));
   }
-  let serverReadyMs: number | undefined;
-  if (POSTGRES.unavailable === undefined) {
-    const ready: number[] = [];
-    for (let i = 0; i < Math.max(3, Math.floor(runs / 2)); i++) ready.push(await timeServerReady());
-    serverReadyMs = median(ready);
-  }
-  return { nodeFloorMs: median(floor), runnerHelpMs: median(help), serverReadyMs };
+  const ready: number[] = [];
+  for (let i = 0; i < Math.max(3, Math.floor(runs / 2)); i++) ready.push(await timeServerReady(database));
+  return { nodeFloorMs: median(floor), runnerHelpMs: median(help), serverReadyMs: median(ready) };
 }

@@ -11,6 +11,7 @@ import { SseFrameParser } from '../../protocol/sse-frames.js';
 import { newSchemaName } from '../support/backends.js';
 import { startServerProcess } from '../support/server-process.js';
 import { TEST_ADMIN_TOKEN, TEST_SECRET, sampleEvents } from '../support/test-server.js';
+import { int, type RowResult } from './bench-row.js';
 
 export interface WorkersBenchOptions {
   readonly databaseUrl: string;
@@ -149,6 +150,21 @@ async function benchOne(workers: number, options: WorkersBenchOptions): Promise<
     await client.connect();
     await client.query(`DROP SCHEMA IF EXISTS ${schema} CASCADE`).finally(() => client.end());
   }
+}
+
+/** The 1-vs-2-worker rows of the bench's table: each figure beside the 1-worker one of the same run. */
+export async function workersRows(options: WorkersBenchOptions): Promise<RowResult[]> {
+  const [one, two] = await benchWorkers(options);
+  const ratio = (a: number, b: number) => `${(a / b).toFixed(2)}× 1 worker`;
+  return [one!, two!].map((row) => ({
+    id: `workers-${row.workers}`,
+    title: `RUNLOG_WORKERS=${row.workers} on PostgreSQL: ingest and fan-out to ${options.viewers ?? 200} viewers`,
+    figure:
+      `ingest ${int(row.ingestEventsPerSecond)} events/s (append p50 ${row.appendP50Ms.toFixed(0)} ms, p99 ${row.appendP99Ms.toFixed(0)} ms); ` +
+      `fan-out ${int(row.fanoutFramesPerSecond)} frames/s, last viewer complete ${row.fanoutTailMs.toFixed(0)} ms after the last ack` +
+      (row.workers === 1 ? '' : ` — ${ratio(row.ingestEventsPerSecond, one!.ingestEventsPerSecond)} ingest, ${ratio(row.fanoutFramesPerSecond, one!.fanoutFramesPerSecond)} fan-out`),
+    values: { ...row },
+  }));
 }
 
 export function formatWorkersRow(row: WorkersBenchRow): string {

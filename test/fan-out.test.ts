@@ -1,0 +1,88 @@
+// ARCHITECTURE §Cursor and §Hub, at scale: a commit's frames are encoded once whatever the
+// number of viewers, an append is answered before the fan-out its commit triggers (viewers and
+// long-polls never delay it), and open streams do not pile listeners on the shutdown signal.
+import { getEventListeners } from 'node:events';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { BuildCursor } from '../server/log/build-cursor.js';
+import { frameEncodings } from '../server/log/event-json.js';
+import { BACKENDS } from './support/backends.js';
+import { eventIds, openSse, type SseConnection } from './support/sse-reader.js';
+import { sampleEvents, startTestServer, type TestServer } from './support/test-server.js';
+
+const VIEWERS = 40;
+
+function batch(from: number, count: number) {
+  return { from, final: false, epoch: 0, events: sampleEvents(from, count).map((e) => ({ type: e.type, data: JSON.stringify(e.data), time: null })) };
+}
+
+for (const backend of BACKENDS) {
+  describe.skipIf(backend.unavailable !== undefined)(`fan-out on ${backend.name}`, () => {
+    let server: TestServer;
+    beforeAll(async () => {
+      server = await startTestServer(backend);
+    });
+    afterAll(async () => {
+      await server?.stop();
+    });
+
+    async function openViewers(buildId: string, viewer: string, count: number): Promise<SseConnection[]> {
+      const viewers = await Promise.all(Array.from({ length: count }, () => openSse(`${server.url}/v1/builds/${buildId}/stream?token=${viewer}`)));
+      for (const v of viewers) await v.next(); // retry:
+      return viewers;
+    }
+
+    it('encodes a commit’s frames once, however many viewers receive them', async () => {
+      const { buildId, runner, viewer } = await server.createBuild();
+      const viewers = await openViewers(buildId, viewer, VIEWERS);
+      const before = frameEncodings.count;
+      const res = await server.api(`/v1/builds/${buildId}/events`, { token: runner, body: { from: 1, events: sampleEvents(1, 25) } });
+      expect(res.body.ack).toBe(25);
+      for (const v of viewers) expect(eventIds(await v.collect((f) => f.id === '25'))).toEqual(Array.from({ length: 25 }, (_, i) => i + 1));
+      expect(frameEncodings.count - before).toBe(25);
+      for (const v of viewers) v.close();
+    });
+
+    it('answers an append before waking any viewer or long-poll of its commit', async () => {
+      const { buildId } = await server.createBuild();
+      // Long-polls as the JSON route runs them: a cursor waiting for events after 0.
+      const polls = await Promise.all(Array.from({ length: 200 }, () => BuildCursor.open(server.engine, buildId, 0)));
+      let answered = 0;
+      const waiting = polls.map((cursor) =>
+        cursor.nextJson({ limit: 100, maxBytes: 1 << 20 }, 10_000).then((step) => {
+          answered++;
+          cursor.close();
+          return step;
+        }),
+      );
+      await server.engine.append(buildId, batch(1, 3), undefined);
+      // However many steps the answer takes on its way out (an HTTP answer takes several),
+      // no reader has run yet: they wake in later turns of the event loop.
+      for (let i = 0; i < 50; i++) await Promise.resolve();
+      expect(answered).toBe(0);
+      const steps = await Promise.all(waiting);
+      expect(steps.every((s) => s.kind === 'events' && s.page.last === 3)).toBe(true);
+    });
+
+    it('keeps one listener on the shutdown signal whatever the number of open streams and long-polls', async () => {
+      const warnings: string[] = [];
+      const onWarning = (w: Error) => warnings.push(w.name);
+      process.on('warning', onWarning);
+      try {
+        const { buildId, viewer } = await server.createBuild();
+        const before = getEventListeners(server.shutdownSignal, 'abort').length;
+        const viewers = await openViewers(buildId, viewer, 30);
+        const polls = Array.from({ length: 20 }, () =>
+          fetch(`${server.url}/v1/builds/${buildId}/events?after=0&wait=30`, { headers: { authorization: `Bearer ${viewer}` }, signal: AbortSignal.timeout(60_000) }).catch(() => undefined),
+        );
+        await new Promise((r) => setTimeout(r, 300));
+        expect(getEventListeners(server.shutdownSignal, 'abort').length).toBe(before);
+        for (const v of viewers) v.close();
+        void polls;
+        await new Promise((r) => setImmediate(r));
+        expect(warnings).not.toContain('MaxListenersExceededWarning');
+      } finally {
+        process.off('warning', onWarning);
+      }
+    });
+  });
+}

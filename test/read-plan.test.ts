@@ -1,0 +1,106 @@
+// The page read's cost must not grow with where in the log it starts (ARCHITECTURE §The log
+// engine): on a table without statistics — PGlite never analyses, PostgreSQL not until
+// autovacuum does — a page bounded only by the ack made the planner scan the whole rest of the
+// log and sort it, so catching up on a long build was quadratic. Counted from the plan itself.
+import { CompiledQuery, sql, type Kysely } from 'kysely';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { openDatabase, type Database } from '../server/db/database.js';
+import { eventFrame, eventJson } from '../server/log/event-json.js';
+import { KyselyLogStore } from '../server/log/kysely-log-store.js';
+import { BACKENDS, type BackendDatabase } from './support/backends.js';
+
+const EVENTS = 20_000;
+const PAGE = 500;
+
+interface PlanNode {
+  'Node Type': string;
+  'Actual Rows': number;
+  Plans?: PlanNode[];
+}
+
+/** The most rows any node of the plan produced: what the page read touched. */
+function mostRowsOfAnyNode(node: PlanNode): number {
+  return Math.max(node['Actual Rows'], ...(node.Plans ?? []).map(mostRowsOfAnyNode));
+}
+
+for (const backend of BACKENDS) {
+  describe.skipIf(backend.unavailable !== undefined)(`the page read on ${backend.name}`, () => {
+    let target: BackendDatabase;
+    let database: Database;
+    let store: KyselyLogStore;
+
+    beforeAll(async () => {
+      target = await backend.fresh();
+      database = await openDatabase({ databaseUrl: target.databaseUrl, databaseSchema: target.databaseSchema, dataDir: target.dataDir });
+      store = new KyselyLogStore(database.db, { maxGapWindow: 10_000, notify: undefined });
+      const db = database.db as Kysely<unknown>;
+      if (database.kind === 'postgres') await sql`ALTER TABLE events SET (autovacuum_enabled = false)`.execute(db);
+      await sql`INSERT INTO builds (build_id, generation, ack, max_seq) VALUES ('long', 'g', ${EVENTS}, ${EVENTS}), ('other', 'g', ${EVENTS}, ${EVENTS})`.execute(db);
+      for (const buildId of ['long']) {
+        await sql`INSERT INTO events (build_id, seq, type, data, time, received_at)
+          SELECT ${buildId}, g, 'log', '{"line":"' || repeat('x', 1500) || '"}', NULL, now() FROM generate_series(1, ${EVENTS}::int) g`.execute(db);
+      }
+    });
+    afterAll(async () => {
+      await database?.close();
+      await target?.drop();
+    });
+
+    async function plan(after: number): Promise<PlanNode> {
+      const page = store.pageQuery('long', after, EVENTS, { limit: PAGE, maxBytes: 1 << 30 }, 'sse').compile(database.db);
+      const result = await database.db.executeQuery<Record<string, unknown>>(CompiledQuery.raw(`EXPLAIN (ANALYZE, FORMAT JSON) ${page.sql}`, [...page.parameters]));
+      const cell = Object.values(result.rows[0]!)[0];
+      const parsed = (typeof cell === 'string' ? JSON.parse(cell) : cell) as Array<{ Plan: PlanNode }>;
+      return parsed[0]!.Plan;
+    }
+
+    it('runs on a table that has no statistics', async () => {
+      if (database.kind !== 'postgres') return; // PGlite has no autovacuum at all
+      const stats = await sql<{ n: number }>`SELECT count(*)::int AS n FROM pg_stats WHERE schemaname = current_schema() AND tablename = 'events'`.execute(database.db);
+      expect(stats.rows[0]!.n).toBe(0);
+    });
+
+    it('touches one page of rows wherever in the log the page starts', async () => {
+      const early = mostRowsOfAnyNode(await plan(0));
+      const late = mostRowsOfAnyNode(await plan(EVENTS - 2 * PAGE));
+      expect(early).toBe(PAGE);
+      expect(late).toBe(PAGE);
+    });
+
+    it('returns exactly the page: after < seq ≤ min(upTo, after + limit), ascending', async () => {
+      const seqs = async (after: number, upTo: number, limit: number) => {
+        const page = await store.readPage('long', after, upTo, { limit, maxBytes: 1 << 30 }, 'json');
+        return (JSON.parse(`[${page.text}]`) as Array<{ seq: number }>).map((e) => e.seq);
+      };
+      expect(await seqs(100, EVENTS, 5)).toEqual([101, 102, 103, 104, 105]);
+      expect(await seqs(EVENTS - 3, EVENTS, PAGE)).toEqual([EVENTS - 2, EVENTS - 1, EVENTS]);
+      expect(await seqs(10, 12, PAGE)).toEqual([11, 12]);
+      expect(await seqs(12, 12, PAGE)).toEqual([]);
+    });
+
+    it('stops a page at the first event whose data reaches the byte bound', async () => {
+      // Each event's data here is 1 511 bytes.
+      const page = await store.readPage('long', 0, EVENTS, { limit: PAGE, maxBytes: 4000 }, 'sse');
+      expect(page).toMatchObject({ last: 3, count: 3 });
+      expect(page.text.match(/^id: /gm)).toHaveLength(3);
+      expect((await store.readPage('long', 0, EVENTS, { limit: PAGE, maxBytes: 1 }, 'sse')).count).toBe(1);
+    });
+
+    it('renders each event exactly as the server does in JavaScript: JSON and SSE frame', async () => {
+      const db = database.db as Kysely<unknown>;
+      await sql`INSERT INTO builds (build_id, generation, ack, max_seq) VALUES ('odd', 'g', 3, 3)`.execute(db);
+      const rows = [
+        { seq: 1, type: 'tool-input-available', data: '{"b":"ünï \\"q\\" \\n 😀","a":[1,2.5,null]}', time: '2026-11-27T18:00:00.000+02:00', at: '2026-11-30T01:02:03.456Z' },
+        { seq: 2, type: 'log', data: 'null', time: null, at: '2026-01-01T00:00:00.000Z' },
+        { seq: 3, type: 'x:y.z-1', data: '"\\u0001"', time: '2026-11-27T18:00:00Z', at: '1999-12-31T23:59:59.999Z' },
+      ];
+      for (const r of rows) {
+        await sql`INSERT INTO events (build_id, seq, type, data, time, received_at) VALUES ('odd', ${r.seq}, ${r.type}, ${r.data}, ${r.time}, ${r.at}::timestamptz)`.execute(db);
+      }
+      const stored = rows.map((r) => ({ seq: r.seq, type: r.type, data: r.data, time: r.time, receivedAt: new Date(r.at) }));
+      const bounds = { limit: 10, maxBytes: 1 << 20 };
+      expect((await store.readPage('odd', 0, 3, bounds, 'json')).text).toBe(stored.map(eventJson).join(','));
+      expect((await store.readPage('odd', 0, 3, bounds, 'sse')).text).toBe(stored.map((e) => eventFrame(e.seq, eventJson(e))).join(''));
+    });
+  });
+}
