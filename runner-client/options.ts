@@ -9,7 +9,8 @@ export type FetchLike = (input: string, init: RequestInit) => Promise<Response>;
 /**
  * When `emit` counts an event as written:
  * - `fsync-each` — after its own fsync (slowest, survives power loss);
- * - `group` — after the next group fsync, at most one per `groupCommitMs` (survives power loss);
+ * - `group` — after the next group fsync: what is written while one fsync runs shares the next
+ *   one, which starts as soon as it ends (or `groupCommitMs` after it) (survives power loss);
  * - `none` — once the kernel has it (survives `kill -9`, not power loss).
  */
 export type Durability = 'fsync-each' | 'group' | 'none';
@@ -38,7 +39,7 @@ export interface RunnerOptions {
   readonly takeover?: boolean;
   /** @default 'group' */
   readonly durability?: Durability;
-  /** Group fsync interval in `group` durability. @default 20 */
+  /** Least time between two group fsyncs in `group` durability; 0 starts the next one as soon as the last ends. @default 0 */
   readonly groupCommitMs?: number;
   /** Batches in flight at once (K). @default 4 */
   readonly maxInFlight?: number;
@@ -89,7 +90,7 @@ export type ResolvedRunnerOptions = Required<Omit<RunnerOptions, 'fetch' | 'url'
 export const RunnerDefaults = {
   takeover: false,
   durability: 'group' as Durability,
-  groupCommitMs: 20, // one fsync per 20 ms keeps a busy emitter near disk speed and an emit's wait short
+  groupCommitMs: 0, // records written during an fsync share the next: a busy emitter groups itself, a quiet one waits one fsync, not a window (20 ms made emit → viewer p50 19 ms)
   maxInFlight: 4, // enough to hide a round trip behind the next batches without flooding one build's commit queue
   maxBatchEvents: LimitDefaults.maxBatchEvents,
   maxBatchBytes: 512 * 1024, // half the server's 1 MiB body limit leaves room for JSON framing

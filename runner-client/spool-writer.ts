@@ -1,5 +1,6 @@
 // Writes spool records to the active segment and makes them durable: one write per burst,
-// then an fsync per record (`fsync-each`), per `groupCommitMs` window (`group`), or none.
+// then an fsync per record (`fsync-each`), one for everything written while the last one ran
+// (`group`, at most one per `groupCommitMs` when that is above 0), or none.
 //
 //   enqueue ──► pending ──write──► unsynced ──fsync──► durable (emit resolves, uploader may send)
 //                                  (`none`: durable right after the write)

@@ -23,7 +23,7 @@ export interface PipeUIMessageStreamResult {
 }
 
 export const PipeUIMessageStreamDefaults = {
-  maxPending: 256, // one group fsync (20 ms) of a fast model's chunks; memory stays a few hundred small objects
+  maxPending: 256, // a few group fsyncs of a fast model's chunks; memory stays a few hundred small objects
 } as const;
 
 type Emit = (type: string, data: unknown) => Promise<number>;

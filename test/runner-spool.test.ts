@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { chainDigests } from '../protocol/hash-chain.js';
+import { RunnerDefaults } from '../runner-client/options.js';
 import { encodeRecord } from '../runner-client/record-codec.js';
 import { Spool, type SpoolOptions } from '../runner-client/spool.js';
 
@@ -148,6 +149,29 @@ describe('runner spool', () => {
       // …and those fsyncs are a window apart (a lower bound: a busy machine only adds to it).
       expect(performance.now() - started).toBeGreaterThan(19 * 20 * 0.75);
     } finally {
+      sync.mockRestore();
+      await spool.close();
+    }
+  });
+
+  it('with the default window, starts a group fsync at once: no timer stands between an append and its durability', async () => {
+    const spool = await Spool.open(options({ durability: 'group', groupCommitMs: RunnerDefaults.groupCommitMs }));
+    await spool.append(1, false, payload(1)); // the segment file and its directory entry exist
+    const probe = await open(join(spoolDir, 'probe'), 'w');
+    const sync = vi.spyOn(Object.getPrototypeOf(probe) as { sync(): Promise<void> }, 'sync');
+    await probe.close();
+    // Frozen timers: an append that waited for a window would never resolve.
+    vi.useFakeTimers({ toFake: ['setTimeout', 'setInterval'] });
+    try {
+      for (let i = 2; i <= 6; i++) await spool.append(i, false, payload(i));
+      expect(sync).toHaveBeenCalledTimes(5);
+      // Appends made while an fsync runs share the next one.
+      sync.mockClear();
+      await fill(spool, 7, 506);
+      expect(sync.mock.calls.length).toBeGreaterThan(0);
+      expect(sync.mock.calls.length).toBeLessThan(50);
+    } finally {
+      vi.useRealTimers();
       sync.mockRestore();
       await spool.close();
     }

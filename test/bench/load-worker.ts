@@ -238,7 +238,7 @@ async function emitTask(task: EmitTask): Promise<{ events: number; emitUs: numbe
     for (let i = 0; i < task.events; i++) {
       last = runner.emit('log', { t: 0, stream: 'stdout', line });
       // Seqs follow call order, so waiting for one in 20 000 keeps memory flat without waiting
-      // for a group fsync (every 20 ms) at every step.
+      // for a group fsync at every step.
       if (i % 20_000 === 19_999) await last;
     }
     await last;

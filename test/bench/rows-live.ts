@@ -228,7 +228,7 @@ export async function latencyRow(pool: LoadPool, database: BenchDatabase, sizes:
       met: p50 <= 5 && p99 <= 25,
       serverCpu: cpu,
       clientCpu: clientCpuShare(results),
-      note: `${delays.length} events; default durability (group fsync every 20 ms)`,
+      note: `${delays.length} events; default durability (group fsync)`,
       values: { p50Ms: p50, p99Ms: p99, events: delays.length },
     };
   } finally {
