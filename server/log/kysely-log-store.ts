@@ -193,6 +193,7 @@ export class KyselyLogStore implements LogStore {
       if (list) list.push(a.batch);
       else batchesOf.set(a.buildId, [a.batch]);
     }
+    const slow: Array<{ write: BuildWriteState; lo: number; hi: number }> = [];
     for (const row of rows) {
       const write: BuildWriteState = {
         buildId: row.build_id,
@@ -211,17 +212,10 @@ export class KyselyLogStore implements LogStore {
       const lo = Math.min(...batches.map((b) => b.from));
       const hi = Math.max(...batches.map((b) => b.from + b.events.length - 1));
       // Fast path, the live edge: nothing stored above the ack and the batches start past it.
-      if (row.max_seq > row.ack || lo <= row.max_seq) {
-        const stored = await trx
-          .selectFrom('events')
-          .select(['seq', 'type', 'data', 'time', 'received_at'])
-          .where('build_id', '=', row.build_id)
-          .where((eb) => eb.or([eb.and([eb('seq', '>=', lo), eb('seq', '<=', hi)]), eb('seq', '>', row.ack)]))
-          .execute();
-        for (const r of stored) write.stored.set(r.seq, { seq: r.seq, type: r.type, data: r.data, time: r.time, receivedAt: r.received_at });
-      }
+      if (row.max_seq > row.ack || lo <= row.max_seq) slow.push({ write, lo, hi });
       states.set(row.build_id, { generation: row.generation, write, lines: { count: row.log_lines, seq: row.log_lines_seq } });
     }
+    await loadStoredEvents(trx, slow);
     return states;
   }
 
@@ -285,6 +279,31 @@ export class KyselyLogStore implements LogStore {
       await sql`SELECT pg_notify(${address.channel}, p) FROM unnest(${payloads}::text[]) AS p`.execute(trx);
     }
     return advances;
+  }
+}
+
+/**
+ * The stored events each build's batches touch (their seq range) and everything stored above its
+ * ack, for all builds of a group in one statement. One query per build made a group of 500 builds
+ * that arrived out of order or resent (the slow path) cost 500 round trips inside the commit.
+ * Each build's two ranges are separate index range scans — `[min(lo, ack + 1), hi]` and
+ * `(max(ack, hi), ∞)`, together exactly `[lo, hi] ∪ (ack, ∞)` — so a resend far below the ack
+ * reads only its own range.
+ */
+async function loadStoredEvents(trx: Transaction<DatabaseSchema>, builds: ReadonlyArray<{ write: BuildWriteState; lo: number; hi: number }>): Promise<void> {
+  if (builds.length === 0) return;
+  const byId = new Map(builds.map((b) => [b.write.buildId, b.write]));
+  const { rows } = await sql<{ build_id: string; seq: number; type: string; data: string; time: string | null; received_at: Date }>`
+    SELECT r.build_id, e.seq, e.type, e.data, e.time, e.received_at
+    FROM unnest(${builds.map((b) => b.write.buildId)}::text[], ${builds.map((b) => b.lo)}::bigint[],
+                ${builds.map((b) => b.hi)}::bigint[], ${builds.map((b) => b.write.ack)}::bigint[]) AS r(build_id, lo, hi, ack)
+    CROSS JOIN LATERAL (
+      SELECT seq, type, data, time, received_at FROM events WHERE build_id = r.build_id AND seq >= least(r.lo, r.ack + 1) AND seq <= r.hi
+      UNION ALL
+      SELECT seq, type, data, time, received_at FROM events WHERE build_id = r.build_id AND seq > greatest(r.ack, r.hi)
+    ) e`.execute(trx);
+  for (const r of rows) {
+    byId.get(r.build_id)!.stored.set(r.seq, { seq: r.seq, type: r.type, data: r.data, time: r.time, receivedAt: r.received_at });
   }
 }
 
