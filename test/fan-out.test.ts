@@ -2,7 +2,8 @@
 // number of viewers, an append is answered before the fan-out its commit triggers (viewers and
 // long-polls never delay it), and open streams do not pile listeners on the shutdown signal.
 import { getEventListeners } from 'node:events';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ServerResponse } from 'node:http';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { BuildCursor } from '../server/log/build-cursor.js';
 import { frameEncodings } from '../server/log/event-json.js';
 import { BACKENDS } from './support/backends.js';
@@ -40,6 +41,35 @@ for (const backend of BACKENDS) {
       for (const v of viewers) expect(eventIds(await v.collect((f) => f.id === '25'))).toEqual(Array.from({ length: 25 }, (_, i) => i + 1));
       expect(frameEncodings.count - before).toBe(25);
       for (const v of viewers) v.close();
+    });
+
+    it('writes a step of several commits to every socket as the cached bytes themselves, never a copy per viewer', async () => {
+      const { buildId, runner, viewer } = await server.createBuild();
+      // Three commits: three segments in the tail cache, which a viewer from 0 gets in one step.
+      for (let from = 1; from <= 11; from += 5) {
+        expect((await server.api(`/v1/builds/${buildId}/events`, { token: runner, body: { from, events: sampleEvents(from, 5) } })).body.ack).toBe(from + 4);
+      }
+      const write = vi.spyOn(ServerResponse.prototype, 'write');
+      try {
+        const viewers = await openViewers(buildId, viewer, 2);
+        for (const v of viewers) expect(eventIds(await v.collect((f) => f.id === '15'))).toEqual(Array.from({ length: 15 }, (_, i) => i + 1));
+        const written = new Map<unknown, Uint8Array[]>();
+        write.mock.calls.forEach(([chunk], i) => {
+          if (!(chunk instanceof Uint8Array) || !Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength).includes('id: ')) return;
+          const response = write.mock.contexts[i];
+          written.set(response, [...(written.get(response) ?? []), chunk]);
+        });
+        const [first, second] = [...written.values()];
+        expect(written.size).toBe(2);
+        expect(first!.length).toBe(3);
+        // The same memory, not equal copies: one view per cached segment, shared by both viewers.
+        const views = (chunks: Uint8Array[]) => chunks.map((c) => [c.buffer, c.byteOffset, c.byteLength]);
+        expect(views(second!)).toEqual(views(first!));
+        expect(second![0]!.buffer).toBe(first![0]!.buffer);
+        for (const v of viewers) v.close();
+      } finally {
+        write.mockRestore();
+      }
     });
 
     it('answers an append before waking any viewer or long-poll of its commit', async () => {

@@ -1,5 +1,6 @@
 // What every route can reach: the engine, auth, config and metrics, and the per-request values
 // the middleware sets.
+import type { Http2Bindings, HttpBindings } from '@hono/node-server';
 import type { Context } from 'hono';
 import type { Logger } from 'pino';
 import type { Principal, TokenSigner } from '../auth/tokens.js';
@@ -26,11 +27,15 @@ export interface AppDeps {
 }
 
 export interface AppEnv {
+  /** Node's request and response, as @hono/node-server passes them (the server is only ever served so). */
+  Bindings: HttpBindings | Http2Bindings;
   Variables: {
     principal: Principal;
     requestId: string;
     /** The problem code of an error answer, for the request log and metrics. */
     problemCode: string | undefined;
+    /** Bytes of the answer's body sent so far, for the request log (SSE adds what it writes itself). */
+    sent: { bytes: number };
   };
 }
 

@@ -24,6 +24,8 @@ export function requestLog(logger: Logger, onResponse?: ResponseHook): Middlewar
     const forwarded = c.req.header(H.requestId);
     const requestId = forwarded !== undefined && FORWARDED_ID.test(forwarded) ? forwarded : randomUUID();
     c.set('requestId', requestId);
+    const sent = { bytes: 0 };
+    c.set('sent', sent);
     const started = performance.now();
     await next();
     c.header(H.requestId, requestId);
@@ -46,12 +48,11 @@ export function requestLog(logger: Logger, onResponse?: ResponseHook): Middlewar
     // says how long it was open. The wrapper pulls one chunk per pull: it adds no buffering,
     // and a slow reader still holds the producer to one pending step (PROTOCOL §SSE).
     const reader = body.getReader();
-    let bytes = 0;
     let logged = false;
     const finish = (aborted: boolean) => {
       if (logged) return;
       logged = true;
-      write(bytes, aborted);
+      write(sent.bytes, aborted);
     };
     const counted = new ReadableStream<Uint8Array>(
       {
@@ -62,7 +63,7 @@ export function requestLog(logger: Logger, onResponse?: ResponseHook): Middlewar
               controller.close();
               finish(false);
             } else {
-              bytes += value.byteLength;
+              sent.bytes += value.byteLength;
               controller.enqueue(value);
             }
           } catch (error) {

@@ -66,7 +66,7 @@ export function registerBuildRoutes(app: Hono<AppEnv>, deps: AppDeps): void {
     if (watch !== undefined && watch !== 'true' && watch !== 'false') throw invalidParameter('watch', 'must be true or false');
     const page = await engine.store.listBuilds(limit, beforeOrder);
     const runners = await presence.ofMany(page.map((b) => b.buildId));
-    if (watch === 'true') return watchBuilds(deps, page, runners);
+    if (watch === 'true') return watchBuilds(c, deps, page, runners);
     const last = page.at(-1);
     return c.json({
       builds: page.map((b) => toBuild(b, runners.get(b.buildId) ?? null)),

@@ -56,6 +56,7 @@ export function registerStreamRoutes(app: Hono<AppEnv>, deps: AppDeps): void {
       return formatSseFrame({ event: 'end', data: JSON.stringify({ final: cursor.final }) });
     };
     return sseResponse(
+      c.env.outgoing,
       async (signal) => {
         if (ended) return null;
         // A stored runner report cuts the wait short; it never moves the cursor.
@@ -88,6 +89,7 @@ export function registerStreamRoutes(app: Hono<AppEnv>, deps: AppDeps): void {
       {
         shutdown: deps.shutdown,
         pingIntervalMs: config.pingIntervalMs,
+        sent: c.get('sent'),
         onClose: () => {
           cursor.close();
           presence.close();

@@ -1,6 +1,8 @@
 // Server-Sent Events plumbing (PROTOCOL §SSE): headers, frames, and a response whose body is
 // pulled — the next chunk is produced only when the socket has taken the previous one, so a
 // slow reader holds the server to one pending step, never a growing buffer.
+import { ServerResponse } from 'node:http';
+import type { Http2ServerResponse } from 'node:http2';
 import { ContentTypes, Headers as H } from '../../protocol/headers.js';
 import { SSE_RETRY_MAX_MS, SSE_RETRY_MIN_MS } from '../../protocol/limits.js';
 import { ssePingFrame } from '../../protocol/sse-frames.js';
@@ -20,24 +22,47 @@ export function jitteredRetryMs(random: () => number = Math.random): number {
 
 /**
  * The next part of the stream: text, or bytes already encoded (the tail cache's frames, shared
- * by every viewer — sent as they are, never copied unless several must be joined); null ends it.
+ * by every viewer — written as they are, never copied); null ends it.
  */
 export type SseChunk = string | readonly Uint8Array[] | null;
 
-/** Produces the next chunk of the stream. Called only when the socket wants more. */
+/** Produces the next chunk of the stream. Called only when the socket has taken the last one. */
 export type SseProducer = (signal: AbortSignal) => Promise<SseChunk>;
 
-function toBytes(chunk: string | readonly Uint8Array[]): Uint8Array {
-  if (typeof chunk === 'string') return Buffer.from(chunk, 'utf8');
-  return chunk.length === 1 ? chunk[0]! : Buffer.concat(chunk);
+/** Node's response, HTTP/1.1 or HTTP/2 (what `c.env.outgoing` is under @hono/node-server). */
+export type NodeResponse = ServerResponse | Http2ServerResponse;
+
+/** What the frame writer uses of either kind of response. */
+interface FrameSink {
+  readonly destroyed: boolean;
+  readonly writableEnded: boolean;
+  write(chunk: string | Uint8Array): boolean;
+  on(event: 'drain' | 'close', listener: () => void): unknown;
+  off(event: 'drain' | 'close', listener: () => void): unknown;
+}
+
+export interface SseOptions {
+  readonly shutdown: Shutdown;
+  readonly onClose: () => void;
+  readonly pingIntervalMs: number;
+  /** The request log's byte count, which the frames written here add to. */
+  readonly sent: { bytes: number };
 }
 
 /**
  * An SSE response: `retry:` and the first ping (announcing `pingIntervalMs`) first, then
  * whatever `produce` yields. The stream ends when `produce` returns null, the client goes away,
  * or the server shuts down; `onClose` runs once.
+ *
+ * Hono and its middleware answer the head (status, CORS, request id) as for any response; the
+ * frames go straight into Node's response, not through the web `ReadableStream` the Response
+ * carries: with thousands of viewers, a stream read, its promise chain and (for several frames)
+ * a copy per write per viewer were most of the fan-out's CPU. Several frames leave corked, as
+ * one `writev` of the shared buffers. The Response's stream never yields: it stays open, one
+ * read pending, and is closed when the stream ends, which makes @hono/node-server end the
+ * response.
  */
-export function sseResponse(produce: SseProducer, options: { shutdown: Shutdown; onClose: () => void; pingIntervalMs: number }): Response {
+export function sseResponse(outgoing: NodeResponse, produce: SseProducer, options: SseOptions): Response {
   const local = new AbortController();
   let closed = false;
   let removeShutdown = () => {};
@@ -46,36 +71,44 @@ export function sseResponse(produce: SseProducer, options: { shutdown: Shutdown;
     closed = true;
     local.abort();
     removeShutdown();
+    outgoing.off('close', close);
     options.onClose();
   };
+  outgoing.on('close', close);
+  removeShutdown = options.shutdown.onShutdown(close);
+  const sink: FrameSink = outgoing;
+  const pump = async (): Promise<void> => {
+    // @hono/node-server may ask the body for a chunk before it writes the head (it looks for a
+    // short body to give a Content-Length): no frame may go out before the head.
+    while (!outgoing.headersSent && !closed) await new Promise((resolve) => setImmediate(resolve));
+    // The first ping goes with `retry:`: it announces the interval readers judge liveness by.
+    let chunk: SseChunk = `retry: ${jitteredRetryMs()}\n\n${ssePingFrame(options.pingIntervalMs)}`;
+    while (!closed && chunk !== null) {
+      // A closed response refuses writes too: `closed` tells that apart from a full buffer.
+      if (!write(sink, chunk, options.sent) && !closed) await drained(sink, local.signal);
+      if (closed) return;
+      chunk = await produce(local.signal);
+    }
+  };
+  let pumping = false;
   const body = new ReadableStream<Uint8Array>(
     {
-      start(controller) {
-        // The first ping goes with `retry:`: it announces the interval readers judge liveness by.
-        controller.enqueue(Buffer.from(`retry: ${jitteredRetryMs()}\n\n${ssePingFrame(options.pingIntervalMs)}`));
-        removeShutdown = options.shutdown.onShutdown(() => {
-          try {
-            controller.close();
-          } catch {
-            // already closed
-          }
-          close();
-        });
-      },
       async pull(controller) {
-        if (closed) return;
+        if (pumping) return;
+        pumping = true;
+        let failure: unknown;
         try {
-          const chunk = await produce(local.signal);
-          if (closed) return;
-          if (chunk === null) {
-            controller.close();
-            close();
-          } else {
-            controller.enqueue(toBytes(chunk));
-          }
+          await pump();
         } catch (error) {
-          if (!closed) controller.error(error);
+          failure = error;
+        } finally {
           close();
+        }
+        try {
+          if (failure === undefined) controller.close();
+          else controller.error(failure);
+        } catch {
+          // Already cancelled: the client went away first.
         }
       },
       cancel() {
@@ -85,4 +118,43 @@ export function sseResponse(produce: SseProducer, options: { shutdown: Shutdown;
     { highWaterMark: 0 },
   );
   return new Response(body, { status: 200, headers: SSE_HEADERS });
+}
+
+/** Writes one chunk; false when the socket's buffer is full and the next must wait for `drain`. */
+function write(outgoing: FrameSink, chunk: string | readonly Uint8Array[], sent: { bytes: number }): boolean {
+  if (outgoing.destroyed || outgoing.writableEnded) return true;
+  if (typeof chunk === 'string') {
+    sent.bytes += Buffer.byteLength(chunk);
+    return outgoing.write(chunk);
+  }
+  if (chunk.length === 1) {
+    sent.bytes += chunk[0]!.byteLength;
+    return outgoing.write(chunk[0]!);
+  }
+  // Corked, the shared buffers leave in one writev (HTTP/2's response has no cork; its frames
+  // are gathered by the session anyway).
+  const corkable = outgoing instanceof ServerResponse;
+  if (corkable) outgoing.cork();
+  let ok = true;
+  for (const part of chunk) {
+    sent.bytes += part.byteLength;
+    ok = outgoing.write(part);
+  }
+  if (corkable) outgoing.uncork();
+  return ok;
+}
+
+/** Until the socket takes more, or the stream ends (a shutdown must not wait for a slow reader). */
+function drained(outgoing: FrameSink, ended: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    const done = () => {
+      outgoing.off('drain', done);
+      outgoing.off('close', done);
+      ended.removeEventListener('abort', done);
+      resolve();
+    };
+    outgoing.on('drain', done);
+    outgoing.on('close', done);
+    ended.addEventListener('abort', done);
+  });
 }

@@ -4,7 +4,7 @@
 // presence is stored (PROTOCOL §Runner presence). Pending changes are a set of build ids (and
 // the newest presence per build), so a slow reader costs one entry per build, never one per commit.
 import type { RunnerPresence } from '../../protocol/wire-types.js';
-import type { AppDeps } from './app-env.js';
+import type { AppContext, AppDeps } from './app-env.js';
 import type { BuildRecord } from '../log/log-store.js';
 import { Waker } from '../log/waker.js';
 import { runnerFrame } from '../presence/presence-feed.js';
@@ -15,7 +15,7 @@ import { sseResponse } from './sse.js';
 /** At most one frame per build per this interval: ~4 per second. */
 const COALESCE_MS = 250;
 
-export function watchBuilds(deps: AppDeps, page: readonly BuildRecord[], pageRunners: ReadonlyMap<string, RunnerPresence>): Response {
+export function watchBuilds(c: AppContext, deps: AppDeps, page: readonly BuildRecord[], pageRunners: ReadonlyMap<string, RunnerPresence>): Response {
   const { engine, config, metrics, presence } = deps;
   let initial: string | undefined = page.map((b) => formatSseFrame({ data: JSON.stringify(toBuild(b, pageRunners.get(b.buildId) ?? null)) })).join('');
   const dirty = new Set<string>();
@@ -45,6 +45,7 @@ export function watchBuilds(deps: AppDeps, page: readonly BuildRecord[], pageRun
   metrics.streamsOpened.inc();
 
   return sseResponse(
+    c.env.outgoing,
     async (signal) => {
       if (initial !== undefined) {
         const frames = initial;
@@ -80,6 +81,7 @@ export function watchBuilds(deps: AppDeps, page: readonly BuildRecord[], pageRun
     {
       shutdown: deps.shutdown,
       pingIntervalMs: config.pingIntervalMs,
+      sent: c.get('sent'),
       onClose: () => {
         unsubscribe();
         waker.wake();

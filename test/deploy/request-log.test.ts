@@ -59,6 +59,13 @@ describe('request logs', () => {
       };
     });
     expect(streamed).toBe(1);
+    // A stream's head is answered like any other: the forwarded request id and CORS come back.
+    const streamAbort = new AbortController();
+    const streamHead = await fetch(`${server.url}/v1/builds/logged/stream`, { headers: { authorization: `Bearer ${created.tokens.viewer}`, 'x-request-id': 'nginx-stream-0123456789', origin: 'https://app.example' }, signal: streamAbort.signal });
+    expect(streamHead.headers.get('x-request-id')).toBe('nginx-stream-0123456789');
+    expect(streamHead.headers.get('access-control-allow-origin')).toBe('*');
+    expect(streamHead.headers.get('content-type')).toBe('text/event-stream; charset=utf-8');
+    streamAbort.abort();
     await fetch(`${server.url}/v1/builds/logged/events?after=0&wait=0.2&token=${created.tokens.viewer}`);
     await fetch(`${server.url}/v1/builds/logged/state`, { headers: { authorization: `Bearer ${created.tokens.viewer}` } });
     const minted = await (await fetch(`${server.url}/v1/tokens`, { method: 'POST', headers: admin, body: JSON.stringify({ scope: 'read:*' }) })).json();
@@ -91,6 +98,8 @@ describe('request logs', () => {
     expect(lines.find((l) => l.reqId === ownId)).toMatchObject({ route: '/healthz', status: 200 });
     const stream = lines.find((l) => l.route === '/v1/builds/:buildId/stream');
     expect(stream?.url).toBe('/v1/builds/logged/stream?token=REDACTED');
+    // The frames are written past the Response's stream; the line still counts them (the event's frame holds the line).
+    expect(stream?.bytes).toBeGreaterThan(Buffer.byteLength(SECRET_CONTENT) + 100);
     expect(lines.find((l) => l.status === 401)).toMatchObject({ code: 'unauthorized' });
     // Every line has the fields; there is one per request.
     for (const line of lines) for (const field of ['reqId', 'method', 'route', 'url', 'status', 'durationMs', 'bytes']) expect(line, field).toHaveProperty(field);
