@@ -42,7 +42,7 @@ export function registerStreamRoutes(app: Hono<AppEnv>, deps: AppDeps): void {
     }
     let presence: PresenceFeed;
     try {
-      presence = await PresenceFeed.open(engine.hub, deps.presence, buildId);
+      presence = await PresenceFeed.open(engine.hub, deps.presence, buildId, () => cursor.interrupt());
     } catch (error) {
       cursor.close();
       throw error;
@@ -59,14 +59,8 @@ export function registerStreamRoutes(app: Hono<AppEnv>, deps: AppDeps): void {
       c.env.outgoing,
       async (signal) => {
         if (ended) return null;
-        // A stored runner report cuts the wait short; it never moves the cursor.
-        const wake = presence.wakeSignal(signal);
-        let step;
-        try {
-          step = await cursor.nextFrames(STREAM_CHUNK, config.pingIntervalMs, wake.signal);
-        } finally {
-          wake.dispose();
-        }
+        // A stored runner report cuts the wait short (or skips it); it never moves the cursor.
+        const step = await cursor.nextFrames(STREAM_CHUNK, presence.waiting ? 0 : config.pingIntervalMs, signal);
         const runner = presence.take();
         switch (step.kind) {
           case 'events': {

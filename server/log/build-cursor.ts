@@ -25,6 +25,8 @@ export class BuildCursor {
   #deleted = false;
   /** Set when notices may have been missed: the next step re-reads the build. */
   #stale = false;
+  /** Set by `interrupt()`: the wait ended for something other than the log. */
+  #interrupted = false;
   readonly #waker = new Waker();
   readonly #engine: LogEngine;
   readonly #unsubscribe: () => void;
@@ -82,11 +84,13 @@ export class BuildCursor {
   }
 
   async #next<Page extends EventPage>(waitMs: number, signal: AbortSignal | undefined, read: () => Promise<Page>): Promise<CursorStep<Page>> {
+    // An interrupt counts from here: one during the refresh below skips the wait.
+    this.#interrupted = false;
     if (this.#stale) await this.#refresh();
-    if (this.#ack <= this.#lastSent && !this.#deleted && !this.complete && waitMs > 0 && !signal?.aborted) {
+    if (this.#ack <= this.#lastSent && !this.#deleted && !this.complete && waitMs > 0 && !signal?.aborted && !this.#interrupted) {
       await this.#waker.sleep(waitMs, signal);
       // A quiet stretch re-reads the build: insurance against a notice lost between instances.
-      if (this.#stale || (this.#ack <= this.#lastSent && !signal?.aborted)) await this.#refresh();
+      if (this.#stale || (this.#ack <= this.#lastSent && !signal?.aborted && !this.#interrupted)) await this.#refresh();
     }
     if (this.#deleted) return { kind: 'deleted' };
     if (this.#ack > this.#lastSent) {
@@ -98,6 +102,16 @@ export class BuildCursor {
     }
     if (this.complete && this.#lastSent >= this.#ack) return { kind: 'complete' };
     return { kind: 'idle' };
+  }
+
+  /**
+   * Ends the current step's wait for events now (or skips it), as an idle step: the stream has
+   * something else to write, a runner report. A signal per wait did the same at two
+   * AbortControllers and four listeners per step of every viewer.
+   */
+  interrupt(): void {
+    this.#interrupted = true;
+    this.#waker.wake();
   }
 
   close(): void {

@@ -1,10 +1,9 @@
 // One SSE reader's share of a build's presence (PROTOCOL §Runner presence): the latest stored
-// report not yet written to it, and a signal that cuts the reader's wait for events short when
-// one arrives. Like the build cursor it holds one value, never a queue: a slow reader that
+// report not yet written to it, and a call (`onReport`) that cuts the reader's wait for events
+// short when one arrives. Like the build cursor it holds one value, never a queue: a slow reader that
 // misses three reports gets the newest one only.
 import { SSE_RUNNER_EVENT, formatSseFrame } from '../../protocol/sse-frames.js';
 import type { RunnerFrame, RunnerPresence } from '../../protocol/wire-types.js';
-import { anySignal } from '../http/any-signal.js';
 import type { Hub } from '../log/hub.js';
 import type { PresenceTracker } from './presence-tracker.js';
 
@@ -19,18 +18,22 @@ export class PresenceFeed {
   readonly #unsubscribe: () => void;
   #unsent: RunnerPresence | undefined;
   #lastSeenAt = '';
-  #wake: AbortController | undefined;
+  readonly #onReport: () => void;
 
-  private constructor(hub: Hub, buildId: string) {
+  private constructor(hub: Hub, buildId: string, onReport: () => void) {
     this.#buildId = buildId;
+    this.#onReport = onReport;
     this.#unsubscribe = hub.subscribe(buildId, (notice) => {
       if (notice.kind === 'presence') this.#offer(notice.runner);
     });
   }
 
-  /** Subscribes first, then reads the stored presence: a stream starts with the current one. */
-  static async open(hub: Hub, tracker: PresenceTracker, buildId: string): Promise<PresenceFeed> {
-    const feed = new PresenceFeed(hub, buildId);
+  /**
+   * Subscribes first, then reads the stored presence: a stream starts with the current one.
+   * `onReport` runs whenever a report starts waiting to be written.
+   */
+  static async open(hub: Hub, tracker: PresenceTracker, buildId: string, onReport: () => void): Promise<PresenceFeed> {
+    const feed = new PresenceFeed(hub, buildId, onReport);
     try {
       const stored = await tracker.of(buildId);
       if (stored !== null) feed.#offer(stored);
@@ -41,22 +44,9 @@ export class PresenceFeed {
     return feed;
   }
 
-  /**
-   * A signal for one wait of the reader: aborts with `outer`, or as soon as a report is
-   * waiting to be written (at once if one already is). `dispose` when the wait is over.
-   */
-  wakeSignal(outer: AbortSignal): { signal: AbortSignal; dispose: () => void } {
-    const wake = new AbortController();
-    this.#wake = wake;
-    if (this.#unsent !== undefined) wake.abort();
-    const combined = anySignal([outer, wake.signal]);
-    return {
-      signal: combined.signal,
-      dispose: () => {
-        combined.dispose();
-        if (this.#wake === wake) this.#wake = undefined;
-      },
-    };
+  /** A report is waiting to be written: the reader must not wait for events first. */
+  get waiting(): boolean {
+    return this.#unsent !== undefined;
   }
 
   /** The frame of the report not yet written, or '' when there is none. */
@@ -69,7 +59,6 @@ export class PresenceFeed {
 
   close(): void {
     this.#unsubscribe();
-    this.#wake?.abort();
   }
 
   #offer(runner: RunnerPresence): void {
@@ -78,6 +67,6 @@ export class PresenceFeed {
     if (runner.lastSeenAt <= this.#lastSeenAt) return;
     this.#lastSeenAt = runner.lastSeenAt;
     this.#unsent = runner;
-    this.#wake?.abort();
+    this.#onReport();
   }
 }
