@@ -23,12 +23,12 @@ export interface StoredLine {
 const CATCH_UP_EVENTS = 10_000;
 
 /** Inserts rows of the index: one statement, one array parameter a column. */
-export async function insertLineRows(trx: Transaction<DatabaseSchema> | Kysely<DatabaseSchema>, buildIds: string[], rows: LineRow[]): Promise<void> {
-  if (rows.length === 0) return;
-  await sql`
+/** The INSERT of numbered lines, `rows[i]` of build `buildIds[i]`: a statement, or a commit's CTE. */
+export function lineRowsInsert(buildIds: readonly string[], rows: readonly LineRow[]) {
+  return sql`
     INSERT INTO log_lines (build_id, n, seq, text, bytes)
     SELECT * FROM unnest(${buildIds}::text[], ${rows.map((r) => r.n)}::bigint[], ${rows.map((r) => r.seq)}::bigint[],
-      ${rows.map((r) => r.text)}::text[], ${rows.map((r) => r.bytes)}::int[])`.execute(trx);
+      ${rows.map((r) => r.text)}::text[], ${rows.map((r) => r.bytes)}::int[])`;
 }
 
 /**
@@ -55,7 +55,7 @@ export async function catchUpLineIndex(db: Kysely<DatabaseSchema>, buildId: stri
         events.map((e) => ({ seq: e.seq, type: e.type, data: e.data, time: e.time, receivedAt: e.received_at })),
         build.log_lines,
       );
-      await insertLineRows(trx, rows.map(() => buildId), rows);
+      if (rows.length > 0) await lineRowsInsert(rows.map(() => buildId), rows).execute(trx);
       await trx.updateTable('builds').set({ log_lines: build.log_lines + rows.length, log_lines_seq: upTo }).where('build_id', '=', buildId).execute();
       return upTo >= build.ack;
     });

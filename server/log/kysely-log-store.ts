@@ -6,7 +6,7 @@ import { encodeHubMessage, type HubAddress } from './hub-message.js';
 import { applyBatch, type AppendBatch, type BuildWriteState, type StoredEvent } from './append-plan.js';
 import type { BuildAdvance, BuildRecord, CommitOutcome, CreateBuildInput, LogStore, PageFormat, PendingAppend, StoredPage } from './log-store.js';
 import type { PageBounds } from './event-json.js';
-import { catchUpLineIndex, insertLineRows, readLineData, readLines, searchLines, type LineIndexState, type SearchResult, type StoredLine } from './kysely-log-lines.js';
+import { catchUpLineIndex, lineRowsInsert, readLineData, readLines, searchLines, type LineIndexState, type SearchResult, type StoredLine } from './kysely-log-lines.js';
 import { numberLines, type LineRow } from './log-lines.js';
 
 
@@ -221,22 +221,10 @@ export class KyselyLogStore implements LogStore {
 
   async #write(trx: Transaction<DatabaseSchema>, locked: LockedBuild[]): Promise<BuildAdvance[]> {
     const states = locked.map((l) => l.write);
-    const advances: BuildAdvance[] = [];
     for (const state of states) {
       if (state.discardAbove !== null) {
         await trx.deleteFrom('events').where('build_id', '=', state.buildId).where('seq', '>', state.discardAbove).execute();
       }
-    }
-    // One statement per table, whatever the group's size: rows travel as arrays, one parameter
-    // a column, so building and sending the query costs the same for 1 row as for 10 000.
-    const inserts = states.flatMap((s) => s.inserts.map((e) => ({ buildId: s.buildId, event: e })));
-    if (inserts.length > 0) {
-      await sql`
-        INSERT INTO events (build_id, seq, type, data, time, received_at)
-        SELECT * FROM unnest(
-          ${inserts.map((r) => r.buildId)}::text[], ${inserts.map((r) => r.event.seq)}::bigint[],
-          ${inserts.map((r) => r.event.type)}::text[], ${inserts.map((r) => r.event.data)}::text[],
-          ${inserts.map((r) => r.event.time)}::text[], ${inserts.map((r) => r.event.receivedAt.toISOString())}::timestamptz[])`.execute(trx);
     }
     // PROTOCOL §Log lines: the lines the ack passed get their numbers in the same transaction,
     // when the build's index is current (else catchUpLineIndex fills it on the first read).
@@ -252,10 +240,28 @@ export class KyselyLogStore implements LogStore {
       for (const row of rows) lineIds.push(write.buildId), lineRows.push(row);
       lines.set(write.buildId, { count: index.count + rows.length, seq: write.ack });
     }
-    await insertLineRows(trx, lineIds, lineRows);
     const changed = states.filter((s) => s.inserts.length > 0 || s.discardAbove !== null || s.newlyAcked.length > 0);
+    const advances: BuildAdvance[] = changed
+      .filter((s) => s.newlyAcked.length > 0 || s.discardAbove !== null)
+      .map((s) => ({ buildId: s.buildId, ack: s.ack, final: s.final, events: s.newlyAcked }));
+
+    // One statement writes it all — events, line index, builds, the NOTIFY — however many
+    // builds the group holds: every round trip inside the transaction is paid by every append
+    // waiting on its row locks. Rows travel as arrays, one parameter a column, so building and
+    // sending it costs the same for 1 row as for 10 000.
+    const writes = [];
+    const inserts = states.flatMap((s) => s.inserts.map((e) => ({ buildId: s.buildId, event: e })));
+    if (inserts.length > 0) {
+      writes.push(sql`new_events AS (
+        INSERT INTO events (build_id, seq, type, data, time, received_at)
+        SELECT * FROM unnest(
+          ${inserts.map((r) => r.buildId)}::text[], ${inserts.map((r) => r.event.seq)}::bigint[],
+          ${inserts.map((r) => r.event.type)}::text[], ${inserts.map((r) => r.event.data)}::text[],
+          ${inserts.map((r) => r.event.time)}::text[], ${inserts.map((r) => r.event.receivedAt.toISOString())}::timestamptz[]))`);
+    }
+    if (lineRows.length > 0) writes.push(sql`new_lines AS (${lineRowsInsert(lineIds, lineRows)})`);
     if (changed.length > 0) {
-      await sql`
+      writes.push(sql`moved AS (
         UPDATE builds AS b SET ack = u.ack, final = u.final, epoch = u.epoch, digest = u.digest,
           last_event_at = u.last_event_at, max_seq = u.max_seq, log_lines = u.log_lines, log_lines_seq = u.log_lines_seq
         FROM unnest(
@@ -265,19 +271,16 @@ export class KyselyLogStore implements LogStore {
           ${changed.map((s) => s.maxSeq)}::bigint[], ${changed.map((s) => lines.get(s.buildId)!.count)}::bigint[],
           ${changed.map((s) => lines.get(s.buildId)!.seq)}::bigint[])
           AS u(build_id, ack, final, epoch, digest, last_event_at, max_seq, log_lines, log_lines_seq)
-        WHERE b.build_id = u.build_id`.execute(trx);
+        WHERE b.build_id = u.build_id)`);
     }
-    for (const state of changed) {
-      if (state.newlyAcked.length > 0 || state.discardAbove !== null) {
-        advances.push({ buildId: state.buildId, ack: state.ack, final: state.final, events: state.newlyAcked });
-      }
-    }
+    if (writes.length === 0) return advances;
     const address = this.#options.notify;
-    if (address !== undefined && advances.length > 0) {
-      // NOTIFY inside the transaction is delivered at commit, never for a rolled-back group.
-      const payloads = advances.map((a) => encodeHubMessage({ kind: 'advanced', buildId: a.buildId, ack: a.ack, final: a.final }, address.origin));
-      await sql`SELECT pg_notify(${address.channel}, p) FROM unnest(${payloads}::text[]) AS p`.execute(trx);
-    }
+    // NOTIFY inside the transaction is delivered at commit, never for a rolled-back group.
+    const notify =
+      address !== undefined && advances.length > 0
+        ? sql`SELECT pg_notify(${address.channel}, p) FROM unnest(${advances.map((a) => encodeHubMessage({ kind: 'advanced', buildId: a.buildId, ack: a.ack, final: a.final }, address.origin))}::text[]) AS p`
+        : sql`SELECT 1`;
+    await sql`WITH ${sql.join(writes)} ${notify}`.execute(trx);
     return advances;
   }
 }
