@@ -8,7 +8,7 @@ import { authenticate } from './http/authenticate.js';
 import { onError, problemResponse } from './http/problem-response.js';
 import { registerBuildRoutes } from './http/routes-builds.js';
 import { registerEventRoutes } from './http/routes-events.js';
-import { registerMessageRoutes } from './http/routes-messages.js';
+import { registerFoldRoutes } from './http/routes-folds.js';
 import { registerLogRoutes } from './http/routes-log.js';
 import { registerHeartbeatRoutes } from './http/routes-heartbeat.js';
 import { registerDashboardRoutes } from './http/routes-dashboard.js';
@@ -59,7 +59,7 @@ export function createApp(deps: AppDeps, extraRoutes?: (app: Hono<AppEnv>) => vo
   app.use('/v1/*', authenticate(deps.signer));
   registerBuildRoutes(app, deps);
   registerEventRoutes(app, deps);
-  registerMessageRoutes(app, deps);
+  registerFoldRoutes(app, deps);
   registerLogRoutes(app, deps);
   registerHeartbeatRoutes(app, deps);
   registerStreamRoutes(app, deps);

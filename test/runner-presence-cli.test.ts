@@ -12,6 +12,7 @@ import type { RunnerPresence } from '../protocol/wire-types.js';
 import { describeRunner } from '../web-client/runner-presence.js';
 import { PGLITE } from './support/backends.js';
 import { startFaultProxy, type FaultProxy } from './support/fault-proxy.js';
+import { ageMs, presenceOf } from './support/presence-probe.js';
 import { startCli } from './support/runner-harness.js';
 import { openSse, type SseFrame } from './support/sse-reader.js';
 import { startTestServer, type TestServer } from './support/test-server.js';
@@ -44,12 +45,7 @@ describe('runner presence from the CLI', () => {
     RUNLOG_SPOOL: join(dir, 'spool'),
     RUNLOG_HEARTBEAT_MS: String(INTERVAL),
   });
-  const presence = async (buildId: string): Promise<{ runner: RunnerPresence | null; status: string; askedAt: number }> => {
-    const askedAt = Date.now();
-    const { body } = await server.api(`/v1/builds/${buildId}`);
-    return { runner: body.runner, status: body.status, askedAt };
-  };
-  const ageMs = (p: { runner: RunnerPresence | null; askedAt: number }) => p.askedAt - Date.parse(p.runner!.lastSeenAt);
+  const presence = (buildId: string) => presenceOf(server, buildId);
 
   it(`keeps lastSeenAt within two intervals throughout an idle \`exec -- sleep ${SLEEP_S}\`, then says the runner finished`, async () => {
     const { buildId, runner: token } = await server.createBuild();

@@ -13,6 +13,7 @@ import { openRunner } from '../runner-client/index.js';
 import { describeRunner } from '../web-client/runner-presence.js';
 import { PGLITE } from './support/backends.js';
 import { startFaultProxy, type FaultProxy } from './support/fault-proxy.js';
+import { ageMs, presenceOf } from './support/presence-probe.js';
 import { startRunnerChild } from './support/runner-harness.js';
 import { openSse, type SseFrame } from './support/sse-reader.js';
 import { startTestServer, type TestServer } from './support/test-server.js';
@@ -36,13 +37,7 @@ describe('runner presence from the library', () => {
     await rm(spoolDir, { recursive: true, force: true });
   });
 
-  /** The build's runner as the server holds it, and when we asked. */
-  const presence = async (buildId: string): Promise<{ runner: RunnerPresence | null; status: string; askedAt: number }> => {
-    const askedAt = Date.now();
-    const { body } = await server.api(`/v1/builds/${buildId}`);
-    return { runner: body.runner, status: body.status, askedAt };
-  };
-  const ageMs = (p: { runner: RunnerPresence | null; askedAt: number }) => p.askedAt - Date.parse(p.runner!.lastSeenAt);
+  const presence = (buildId: string) => presenceOf(server, buildId);
 
   it('keeps lastSeenAt within two intervals while an idle runner has nothing to send', async () => {
     // A runner in its own process, as in real life: its timers do not wait on the server's work.

@@ -1,4 +1,4 @@
-// A build's log over JSON (PROTOCOL §Append, §Read the log: JSON and State).
+// A build's log over JSON (PROTOCOL §Append, §Read the log: JSON).
 import type { Hono } from 'hono';
 import { Headers as H } from '../../protocol/headers.js';
 import { ReadDefaults } from '../../protocol/limits.js';
@@ -64,21 +64,5 @@ export function registerEventRoutes(app: Hono<AppEnv>, deps: AppDeps): void {
       metrics.longPollsWaiting.dec();
       cursor.close();
     }
-  });
-
-  app.get('/v1/builds/:buildId/state', async (c) => {
-    const principal = c.get('principal');
-    authorize(principal, 'read', c.req.param('buildId'));
-    const buildId = buildIdParam(c);
-    const build = await engine.getBuild(buildId);
-    assertGeneration(principal, build.generation);
-    // The generation makes the tag unique per creation of the buildId: a build deleted and
-    // re-created with as many events has the same ack, and a tag of the ack alone would let a
-    // reader holding the old one (admin, read:*, whose tokens survive) get a wrong 304.
-    // Events 1..ack never change within a generation, so the pair names one state.
-    const etag = `"${build.generation}:${build.ack}"`;
-    if (c.req.header('if-none-match') === etag) return c.body(null, 304, { [H.etag]: etag });
-    const state = await engine.stateAt(build);
-    return c.json({ seq: build.ack, state }, 200, { [H.etag]: etag });
   });
 }
