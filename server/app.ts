@@ -1,10 +1,9 @@
 // The HTTP application: middleware, every route of PROTOCOL.md, and the single error handler.
 import { Hono } from 'hono';
-import { cors } from 'hono/cors';
-import { Headers as H } from '../protocol/headers.js';
 import { ProblemError } from './errors.js';
 import type { AppDeps, AppEnv } from './http/app-env.js';
 import { authenticate } from './http/authenticate.js';
+import { apiCors } from './http/cors.js';
 import { onError, problemResponse } from './http/problem-response.js';
 import { registerBuildRoutes } from './http/routes-builds.js';
 import { registerEventRoutes } from './http/routes-events.js';
@@ -44,18 +43,7 @@ export function createApp(deps: AppDeps, extraRoutes?: (app: Hono<AppEnv>) => vo
     requestLog(deps.logger, (route, status, code) => deps.metrics.httpResponses.inc({ route, status: String(status), code: code ?? '' })),
   );
 
-  // Any origin may call the API: tokens travel in headers or ?token=, never cookies, so a page
-  // on another origin can only do what the token it holds allows (web-client in your own app).
-  app.use(
-    '/v1/*',
-    cors({
-      origin: '*',
-      allowMethods: ['GET', 'POST', 'DELETE'],
-      allowHeaders: [H.authorization, H.contentType, H.lastEventId, H.ifNoneMatch, H.runner],
-      exposeHeaders: [H.etag, H.retryAfter, H.requestId],
-      maxAge: 600,
-    }),
-  );
+  app.use('/v1/*', apiCors());
   app.use('/v1/*', authenticate(deps.signer));
   registerBuildRoutes(app, deps);
   registerEventRoutes(app, deps);

@@ -34,8 +34,6 @@ export interface AppEnv {
     requestId: string;
     /** The problem code of an error answer, for the request log and metrics. */
     problemCode: string | undefined;
-    /** Bytes of the answer's body sent so far, for the request log (SSE adds what it writes itself). */
-    sent: { bytes: number };
   };
 }
 

@@ -7,6 +7,7 @@ import type { MiddlewareHandler } from 'hono';
 import type { Logger } from 'pino';
 import { Headers as H, QueryParams } from '../../protocol/headers.js';
 import type { AppEnv } from './app-env.js';
+import type { NodeResponse } from './sse.js';
 
 /** What a proxy may hand us as a request id; anything else is replaced by our own. */
 const FORWARDED_ID = /^[A-Za-z0-9._:-]{8,128}$/;
@@ -24,11 +25,12 @@ export function requestLog(logger: Logger, onResponse?: ResponseHook): Middlewar
     const forwarded = c.req.header(H.requestId);
     const requestId = forwarded !== undefined && FORWARDED_ID.test(forwarded) ? forwarded : randomUUID();
     c.set('requestId', requestId);
-    const sent = { bytes: 0 };
-    c.set('sent', sent);
     const started = performance.now();
+    const outgoing = c.env.outgoing;
+    const sent = countBodyBytes(outgoing);
     await next();
-    c.header(H.requestId, requestId);
+    // Onto the answer itself: `c.header` after the route would rebuild it around its body.
+    c.res.headers.set(H.requestId, requestId);
     const url = new URL(c.req.url);
     const problemCode = c.get('problemCode');
     const fields = {
@@ -40,44 +42,35 @@ export function requestLog(logger: Logger, onResponse?: ResponseHook): Middlewar
       ...(problemCode === undefined ? {} : { code: problemCode }),
     };
     onResponse?.(c.req.routePath, c.res.status, problemCode);
-    const write = (bytes: number, aborted: boolean) =>
-      logger.info({ ...fields, bytes, durationMs: Math.round((performance.now() - started) * 10) / 10, ...(aborted ? { aborted } : {}) }, 'request');
-    const body = c.res.body;
-    if (body === null) return void write(0, false);
-    // Bytes are counted as the body is pulled, so a stream's line is written when it ends and
-    // says how long it was open. The wrapper pulls one chunk per pull: it adds no buffering,
-    // and a slow reader still holds the producer to one pending step (PROTOCOL §SSE).
-    const reader = body.getReader();
-    let logged = false;
-    const finish = (aborted: boolean) => {
-      if (logged) return;
-      logged = true;
-      write(sent.bytes, aborted);
-    };
-    const counted = new ReadableStream<Uint8Array>(
-      {
-        async pull(controller) {
-          try {
-            const { done, value } = await reader.read();
-            if (done) {
-              controller.close();
-              finish(false);
-            } else {
-              sent.bytes += value.byteLength;
-              controller.enqueue(value);
-            }
-          } catch (error) {
-            finish(true);
-            controller.error(error);
-          }
-        },
-        cancel(reason) {
-          finish(true);
-          return reader.cancel(reason);
-        },
-      },
-      { highWaterMark: 0 },
+    // The line is written once the answer has left or the client went away, so a stream's line
+    // says how long it was open and what it sent. Counted at Node's response, not by wrapping
+    // the body: reading `c.res.body` turns @hono/node-server's light response (a string it
+    // writes with one `end`) into two web streams per request.
+    let finished = false;
+    outgoing.once('finish', () => (finished = true));
+    outgoing.once('close', () =>
+      logger.info({ ...fields, bytes: sent.bytes, durationMs: Math.round((performance.now() - started) * 10) / 10, ...(finished ? {} : { aborted: true }) }, 'request'),
     );
-    c.res = new Response(counted, { status: c.res.status, statusText: c.res.statusText, headers: c.res.headers });
   };
+}
+
+/** Counts the body bytes written to Node's response (HTTP/1.1 or HTTP/2) from here on. */
+function countBodyBytes(outgoing: NodeResponse): { bytes: number } {
+  const sent = { bytes: 0 };
+  const count = (chunk: unknown, encoding: unknown) => {
+    if (typeof chunk === 'string') sent.bytes += Buffer.byteLength(chunk, typeof encoding === 'string' ? (encoding as BufferEncoding) : 'utf8');
+    else if (chunk instanceof Uint8Array) sent.bytes += chunk.byteLength;
+  };
+  const response = outgoing as { write: (...args: unknown[]) => boolean; end: (...args: unknown[]) => unknown };
+  const write = response.write;
+  const end = response.end;
+  response.write = function (this: unknown, ...args: unknown[]) {
+    count(args[0], args[1]);
+    return write.apply(this, args);
+  };
+  response.end = function (this: unknown, ...args: unknown[]) {
+    count(args[0], args[1]);
+    return end.apply(this, args);
+  };
+  return sent;
 }

@@ -83,7 +83,6 @@ export function registerStreamRoutes(app: Hono<AppEnv>, deps: AppDeps): void {
       {
         shutdown: deps.shutdown,
         pingIntervalMs: config.pingIntervalMs,
-        sent: c.get('sent'),
         onClose: () => {
           cursor.close();
           presence.close();

@@ -45,8 +45,6 @@ export interface SseOptions {
   readonly shutdown: Shutdown;
   readonly onClose: () => void;
   readonly pingIntervalMs: number;
-  /** The request log's byte count, which the frames written here add to. */
-  readonly sent: { bytes: number };
 }
 
 /**
@@ -85,7 +83,7 @@ export function sseResponse(outgoing: NodeResponse, produce: SseProducer, option
     let chunk: SseChunk = `retry: ${jitteredRetryMs()}\n\n${ssePingFrame(options.pingIntervalMs)}`;
     while (!closed && chunk !== null) {
       // A closed response refuses writes too: `closed` tells that apart from a full buffer.
-      if (!write(sink, chunk, options.sent) && !closed) await drained(sink, local.signal);
+      if (!write(sink, chunk) && !closed) await drained(sink, local.signal);
       if (closed) return;
       chunk = await produce(local.signal);
     }
@@ -121,25 +119,16 @@ export function sseResponse(outgoing: NodeResponse, produce: SseProducer, option
 }
 
 /** Writes one chunk; false when the socket's buffer is full and the next must wait for `drain`. */
-function write(outgoing: FrameSink, chunk: string | readonly Uint8Array[], sent: { bytes: number }): boolean {
+function write(outgoing: FrameSink, chunk: string | readonly Uint8Array[]): boolean {
   if (outgoing.destroyed || outgoing.writableEnded) return true;
-  if (typeof chunk === 'string') {
-    sent.bytes += Buffer.byteLength(chunk);
-    return outgoing.write(chunk);
-  }
-  if (chunk.length === 1) {
-    sent.bytes += chunk[0]!.byteLength;
-    return outgoing.write(chunk[0]!);
-  }
+  if (typeof chunk === 'string') return outgoing.write(chunk);
+  if (chunk.length === 1) return outgoing.write(chunk[0]!);
   // Corked, the shared buffers leave in one writev (HTTP/2's response has no cork; its frames
   // are gathered by the session anyway).
   const corkable = outgoing instanceof ServerResponse;
   if (corkable) outgoing.cork();
   let ok = true;
-  for (const part of chunk) {
-    sent.bytes += part.byteLength;
-    ok = outgoing.write(part);
-  }
+  for (const part of chunk) ok = outgoing.write(part);
   if (corkable) outgoing.uncork();
   return ok;
 }

@@ -81,7 +81,6 @@ export function watchBuilds(c: AppContext, deps: AppDeps, page: readonly BuildRe
     {
       shutdown: deps.shutdown,
       pingIntervalMs: config.pingIntervalMs,
-      sent: c.get('sent'),
       onClose: () => {
         unsubscribe();
         waker.wake();
