@@ -82,6 +82,9 @@ export interface StartOptions {
   readonly npmStart?: boolean;
 }
 
+/** Characters of the server's output kept for error messages. */
+const OUTPUT_KEPT = 64 * 1024;
+
 export async function startBenchServer(options: StartOptions): Promise<BenchServer> {
   const schema = `s_${randomBytes(5).toString('hex')}`;
   const dataDir = await mkdtemp(path.join(tmpdir(), 'runlog-bench-'));
@@ -91,7 +94,6 @@ export async function startBenchServer(options: StartOptions): Promise<BenchServ
     RUNLOG_DATA_DIR: dataDir,
     RUNLOG_ADMIN_TOKEN: BENCH_ADMIN_TOKEN,
     RUNLOG_SECRET: BENCH_SECRET,
-    RUNLOG_LOG_LEVEL: 'warn',
     ...options.env,
   };
   delete env.NODE_OPTIONS;
@@ -108,20 +110,24 @@ export async function startBenchServer(options: StartOptions): Promise<BenchServ
   const child: ChildProcess = options.npmStart
     ? spawn('npm', ['start', '--silent'], { cwd: REPO_ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] })
     : spawn(process.execPath, [...nodeArgs, SERVER_BIN], { cwd: REPO_ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
+  // The server logs as users run it (RUNLOG_LOG_LEVEL's default, info: a line per request);
+  // only the last of it is kept, for the error of a server that did not start.
   let out = '';
   let err = '';
-  child.stdout!.on('data', (d: Buffer) => (out += d.toString()));
-  child.stderr!.on('data', (d: Buffer) => (err += d.toString()));
+  child.stdout!.on('data', (d: Buffer) => (out = (out + d.toString()).slice(-OUTPUT_KEPT)));
+  child.stderr!.on('data', (d: Buffer) => (err = (err + d.toString()).slice(-OUTPUT_KEPT)));
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
   const url = await new Promise<string>((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`the server did not start within 120 s:\n${out}\n${err}`)), 120_000);
-    child.stdout!.on('data', () => {
+    const onOutput = () => {
       const match = /listening on (http:\/\/\S+)/.exec(out);
       if (match) {
         clearTimeout(timer);
+        child.stdout!.off('data', onOutput);
         resolve(match[1]!);
       }
-    });
+    };
+    child.stdout!.on('data', onOutput);
     void exited.then(() => {
       clearTimeout(timer);
       reject(new Error(`the server exited before listening:\n${out}\n${err}`));
