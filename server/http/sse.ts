@@ -82,6 +82,8 @@ export function sseResponse(outgoing: NodeResponse, produce: SseProducer, option
     // The first ping goes with `retry:`: it announces the interval readers judge liveness by.
     let chunk: SseChunk = `retry: ${jitteredRetryMs()}\n\n${ssePingFrame(options.pingIntervalMs)}`;
     while (!closed && chunk !== null) {
+      // Gone before its 'close' could be heard (or before this stream listened for it).
+      if (sink.destroyed || sink.writableEnded) return;
       // A closed response refuses writes too: `closed` tells that apart from a full buffer.
       if (!write(sink, chunk) && !closed) await drained(sink, local.signal);
       if (closed) return;
@@ -120,7 +122,6 @@ export function sseResponse(outgoing: NodeResponse, produce: SseProducer, option
 
 /** Writes one chunk; false when the socket's buffer is full and the next must wait for `drain`. */
 function write(outgoing: FrameSink, chunk: string | readonly Uint8Array[]): boolean {
-  if (outgoing.destroyed || outgoing.writableEnded) return true;
   if (typeof chunk === 'string') return outgoing.write(chunk);
   if (chunk.length === 1) return outgoing.write(chunk[0]!);
   // Corked, the shared buffers leave in one writev (HTTP/2's response has no cork; its frames

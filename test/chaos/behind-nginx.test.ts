@@ -89,9 +89,13 @@ describe.skipIf(POSTGRES.unavailable !== undefined || NGINX_UNAVAILABLE !== unde
     const cliResult = await cli.done;
     expect(cliResult.code, cliResult.stderr).toBe(0);
 
-    const timeout = (what: string) => new Promise<never>((_, reject) => setTimeout(() => reject(new Error(`${what} did not finish`)), 60_000));
     for (const [buildId, r] of readers) {
-      await Promise.race([Promise.all([r.es.done, r.web.done, r.raw.done]), timeout(`the readers of ${buildId}`)]);
+      // Which reader hung, and where: the last seq each one got (and the raw reader's connections).
+      const state = () =>
+        `eventsource at ${r.es.events.at(-1)?.seq ?? 0}, web-client at ${r.web.events.at(-1)?.seq ?? 0}, ` +
+        `raw at ${r.raw.received.at(-1) ?? 0} after ${r.raw.connections()} connections; eventsource errors: ${JSON.stringify(((globalThis as Record<string, unknown>).__esErrors as Map<string, string[]>).get(buildId))}`;
+      const timeout = new Promise<never>((_, reject) => setTimeout(() => reject(new Error(`the readers of ${buildId} did not finish: ${state()}`)), 60_000));
+      await Promise.race([Promise.all([r.es.done, r.web.done, r.raw.done]), timeout]);
     }
 
     const report = { name, events: 0, appends: 0, answers5xx: 0, readers: 0, readerConnections: 0 };

@@ -13,8 +13,13 @@ import { auditSequence } from './support/resuming-reader.js';
 import { Scale, chaosSeed } from './scale.js';
 
 const KILLS = 3;
-/** Emitting 25 events per this many ms stretches a build over seconds, so each kill lands mid-build. */
-const PACE_MS = 200;
+/**
+ * Emitting 25 events per this many ms stretches a build over seconds, so each kill lands
+ * mid-build. While the server restarts, runners back off and keep spooling; at 200 ms a loaded
+ * machine's restart let the whole rest of a build pile up and be acked in one burst before the
+ * third kill could land.
+ */
+const PACE_MS = 400;
 
 async function freePort(): Promise<number> {
   const probe = createServer();
@@ -77,7 +82,8 @@ for (const backend of BACKENDS) {
         () => (finished = true),
       );
 
-      // Kill when the slowest build's ack passes a seeded share of it: one kill in each third.
+      // Kill when the slowest build's ack passes a seeded share of it: one kill in each quarter
+      // of the first three, the last quarter left for the backlog a restart lets pile up.
       const random = seededRandom(seed);
       const slowestAck = async () => {
         const acks = await Promise.all(builds.map(async (b) => (await (await fetch(`${server.url}/v1/builds/${b.buildId}`, { headers: admin })).json()).ack as number));
@@ -85,7 +91,7 @@ for (const backend of BACKENDS) {
       };
       const acksAtKill: number[] = [];
       for (let k = 0; k < KILLS && !finished; k++) {
-        const target = Math.floor((perBuild * (k + random())) / (KILLS + 0.5));
+        const target = Math.floor((perBuild * (k + random())) / (KILLS + 1));
         let ack = await slowestAck();
         while (ack < target && !finished) {
           await new Promise((r) => setTimeout(r, 10));

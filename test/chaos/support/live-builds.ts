@@ -122,6 +122,13 @@ export interface EventReader {
 export function followWithEventSource(baseUrl: string, build: FleetBuild): EventReader {
   const events: LogEvent[] = [];
   const es = new EventSource(`${baseUrl}/v1/builds/${build.buildId}/stream?token=${build.viewer}`);
+  const errors: string[] = [];
+  es.onerror = (error) => {
+    const { code, message } = error as unknown as { code?: number; message?: string };
+    errors.push(`${code ?? '-'} ${message ?? ''} (readyState ${es.readyState})`.trim());
+  };
+  (globalThis as Record<string, unknown>).__esErrors ??= new Map();
+  ((globalThis as Record<string, unknown>).__esErrors as Map<string, string[]>).set(build.buildId, errors);
   const done = new Promise<void>((resolve) => {
     es.onmessage = (message) => events.push(JSON.parse(message.data) as LogEvent);
     es.addEventListener('end', () => {
