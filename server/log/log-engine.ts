@@ -32,7 +32,7 @@ export class LogEngine {
    * query. Events another instance committed are not in this one's tail cache, so without this
    * every viewer of that build would query the database on each commit.
    */
-  readonly #reading = new Map<string, Promise<StoredPage>>();
+  readonly #reading = new Map<string, Promise<unknown>>();
 
   constructor(store: LogStore, hub: Hub, options: LogEngineOptions) {
     this.store = store;
@@ -72,26 +72,29 @@ export class LogEngine {
   async readFrames(buildId: string, after: number, upTo: number, bounds: PageBounds): Promise<FramePage> {
     const cached = this.#tail.readFrames(buildId, after, upTo, bounds);
     if (cached && (cached.count > 0 || upTo <= after)) return cached;
-    const page = await this.#readStore(buildId, after, upTo, bounds, 'sse');
-    return { last: page.last, count: page.count, chunks: page.count > 0 ? [Buffer.from(page.text, 'utf8')] : [] };
+    return this.#readStore(buildId, after, upTo, bounds, 'sse', (page): FramePage => {
+      // Counted once per rendering, however many readers share it (the fan-out tests count these).
+      frameEncodings.count += page.count;
+      return { last: page.last, count: page.count, chunks: page.count > 0 ? [Buffer.from(page.text, 'utf8')] : [] };
+    });
   }
 
   /** Committed events with `after < seq ≤ upTo` within `bounds`, as `Event` JSON joined by commas. */
   async readJson(buildId: string, after: number, upTo: number, bounds: PageBounds): Promise<JsonPage> {
     const cached = this.#tail.readJson(buildId, after, upTo, bounds);
     if (cached && (cached.count > 0 || upTo <= after)) return cached;
-    const page = await this.#readStore(buildId, after, upTo, bounds, 'json');
-    return { last: page.last, count: page.count, json: page.text };
+    return this.#readStore(buildId, after, upTo, bounds, 'json', (page): JsonPage => ({ last: page.last, count: page.count, json: page.text }));
   }
 
-  /** One store read per distinct range and form at a time, shared by whoever asks meanwhile. */
-  #readStore(buildId: string, after: number, upTo: number, bounds: PageBounds, format: PageFormat): Promise<StoredPage> {
+  /**
+   * One store read per distinct range and form at a time, shared by whoever asks meanwhile —
+   * its encoding too: the viewers of one build at one edge get the very same bytes.
+   */
+  #readStore<Page extends FramePage | JsonPage>(buildId: string, after: number, upTo: number, bounds: PageBounds, format: PageFormat, toPage: (page: StoredPage) => Page): Promise<Page> {
     const key = `${buildId}\n${after}\n${upTo}\n${bounds.limit}\n${bounds.maxBytes}\n${format}`;
-    let pending = this.#reading.get(key);
+    let pending = this.#reading.get(key) as Promise<Page> | undefined;
     if (pending === undefined) {
-      pending = this.store.readPage(buildId, after, upTo, bounds, format).finally(() => this.#reading.delete(key));
-      // Counted once per rendering, however many readers share it (the fan-out tests count these).
-      if (format === 'sse') void pending.then((page) => (frameEncodings.count += page.count), () => {});
+      pending = this.store.readPage(buildId, after, upTo, bounds, format).then(toPage).finally(() => this.#reading.delete(key));
       this.#reading.set(key, pending);
     }
     return pending;
