@@ -99,8 +99,20 @@ for (const backend of BACKENDS) {
       }
       const stored = rows.map((r) => ({ seq: r.seq, type: r.type, data: r.data, time: r.time, receivedAt: new Date(r.at) }));
       const bounds = { limit: 10, maxBytes: 1 << 20 };
+      // These rows have no stored tail (as rows written before json_tail existed): the query renders it.
       expect((await store.readPage('odd', 0, 3, bounds, 'json')).text).toBe(stored.map(eventJson).join(','));
       expect((await store.readPage('odd', 0, 3, bounds, 'sse')).text).toBe(stored.map((e) => eventFrame(e.seq, eventJson(e))).join(''));
+
+      // The same events committed by the server carry their tail; the page is the same text.
+      await sql`INSERT INTO builds (build_id, generation) VALUES ('committed', 'g')`.execute(db);
+      for (const [i, r] of rows.entries()) {
+        const batch = { from: i + 1, events: [{ type: r.type, data: r.data, time: r.time }], final: false, epoch: 0 };
+        await store.commit([{ buildId: 'committed', batch, generation: undefined }], new Date(r.at));
+      }
+      const tails = await sql<{ json_tail: string | null }>`SELECT json_tail FROM events WHERE build_id = 'committed' ORDER BY seq`.execute(db);
+      expect(tails.rows.map((t) => t.json_tail)).toEqual(stored.map((e) => eventJson(e).slice(eventJson(e).lastIndexOf(',"time":'))));
+      expect((await store.readPage('committed', 0, 3, bounds, 'json')).text).toBe(stored.map(eventJson).join(','));
+      expect((await store.readPage('committed', 0, 3, bounds, 'sse')).text).toBe(stored.map((e) => eventFrame(e.seq, eventJson(e))).join(''));
     });
   });
 }

@@ -24,6 +24,8 @@ export interface EventsTable {
   data: string;
   time: string | null;
   received_at: Date;
+  /** `,"time":…,"receivedAt":"…"}`, as `eventJsonTail` renders it; NULL on rows older than the column. */
+  json_tail: string | null;
 }
 
 export interface LogLinesTable {

@@ -1,6 +1,7 @@
 // Server-Sent Events plumbing (PROTOCOL §SSE): headers, frames, and a response whose body is
-// pulled — the next chunk is produced only when the socket has taken the previous one, so a
-// slow reader holds the server to one pending step, never a growing buffer.
+// pulled — the next chunk is produced while the socket sends the previous one, and no further
+// until the socket has taken it, so a slow reader holds the server to one chunk read ahead,
+// never a growing buffer.
 import { ServerResponse } from 'node:http';
 import type { Http2ServerResponse } from 'node:http2';
 import { ContentTypes, Headers as H } from '../../protocol/headers.js';
@@ -26,7 +27,7 @@ export function jitteredRetryMs(random: () => number = Math.random): number {
  */
 export type SseChunk = string | readonly Uint8Array[] | null;
 
-/** Produces the next chunk of the stream. Called only when the socket has taken the last one. */
+/** Produces the next chunk of the stream. Called once the previous chunk is written, at most one ahead of the socket. */
 export type SseProducer = (signal: AbortSignal) => Promise<SseChunk>;
 
 /** Node's response, HTTP/1.1 or HTTP/2 (what `c.env.outgoing` is under @hono/node-server). */
@@ -84,10 +85,16 @@ export function sseResponse(outgoing: NodeResponse, produce: SseProducer, option
     while (!closed && chunk !== null) {
       // Gone before its 'close' could be heard (or before this stream listened for it).
       if (sink.destroyed || sink.writableEnded) return;
+      const taken = write(sink, chunk);
+      // The next chunk is read while the socket sends this one: a reader catching up waits for
+      // the database or for its socket, not for each in turn. Never more than that one ahead.
+      const next = produce(local.signal);
+      // Awaited below; until then a failure must not count as an unhandled rejection.
+      next.catch(() => {});
       // A closed response refuses writes too: `closed` tells that apart from a full buffer.
-      if (!write(sink, chunk) && !closed) await drained(sink, local.signal);
+      if (!taken && !closed) await drained(sink, local.signal);
       if (closed) return;
-      chunk = await produce(local.signal);
+      chunk = await next;
     }
   };
   let pumping = false;

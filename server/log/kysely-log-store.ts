@@ -5,7 +5,7 @@ import { ProblemError, buildNotFound } from '../errors.js';
 import { encodeHubMessage, type HubAddress } from './hub-message.js';
 import { applyBatch, type AppendBatch, type BuildWriteState, type StoredEvent } from './append-plan.js';
 import type { BuildAdvance, BuildRecord, CommitOutcome, CreateBuildInput, LogStore, PageFormat, PendingAppend, StoredPage } from './log-store.js';
-import type { PageBounds } from './event-json.js';
+import { eventJsonTail, type PageBounds } from './event-json.js';
 import { catchUpLineIndex, lineRowsInsert, readLineData, readLines, searchLines, type LineIndexState, type SearchResult, type StoredLine } from './kysely-log-lines.js';
 import { numberLines, type LineRow } from './log-lines.js';
 
@@ -136,14 +136,20 @@ export class KyselyLogStore implements LogStore {
    */
   pageQuery(buildId: string, after: number, upTo: number, bounds: PageBounds, format: PageFormat) {
     const end = Math.min(upTo, after + bounds.limit);
-    // receivedAt is stored from a JS Date: milliseconds, printed as Date#toISOString prints them.
-    const json = sql`'{"seq":' || seq || ',"type":' || to_json(type)::text || ',"data":' || data || ',"time":' || COALESCE(to_json(time)::text, 'null')
-      || ',"receivedAt":"' || to_char(received_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"') || '"}'`;
-    const item = format === 'sse' ? sql`'id: ' || seq || E'\ndata: ' || ${json} || E'\n\n'` : json;
+    // One concat() per row (a chain of || allocates every intermediate string). A type matches
+    // EVENT_TYPE_PATTERN, which holds nothing JSON escapes, so it is quoted as it is. The tail
+    // was stored at commit; rows older than that column get it rendered here, from a received_at
+    // stored from a JS Date: milliseconds, printed as Date#toISOString prints them.
+    const tail = sql`COALESCE(json_tail, concat(',"time":', COALESCE(to_json(time)::text, 'null'),
+      ',"receivedAt":"', to_char(received_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"'), '"}'))`;
+    const item =
+      format === 'sse'
+        ? sql`concat('id: ', seq, E'\ndata: {"seq":', seq, ',"type":"', type, '","data":', data, ${tail}, E'\n\n')`
+        : sql`concat('{"seq":', seq, ',"type":"', type, '","data":', data, ${tail})`;
     return sql<{ last: number | null; count: number; text: string | null }>`
       SELECT max(seq) AS last, count(*)::int AS count, string_agg(${item}, ${format === 'sse' ? '' : ','} ORDER BY seq) AS text
       FROM (
-        SELECT seq, type, data, time, received_at, sum(octet_length(data)) OVER (ORDER BY seq ROWS UNBOUNDED PRECEDING) - octet_length(data) AS before
+        SELECT seq, type, data, time, received_at, json_tail, sum(octet_length(data)) OVER (ORDER BY seq ROWS UNBOUNDED PRECEDING) - octet_length(data) AS before
         FROM events WHERE build_id = ${buildId} AND seq > ${after} AND seq <= ${end}
       ) page
       WHERE before < ${bounds.maxBytes}`;
@@ -252,12 +258,15 @@ export class KyselyLogStore implements LogStore {
     const writes = [];
     const inserts = states.flatMap((s) => s.inserts.map((e) => ({ buildId: s.buildId, event: e })));
     if (inserts.length > 0) {
+      // A group's new events share one receivedAt: printed once, not once per event.
+      const receivedAtIsos = isoStrings(inserts.map((r) => r.event.receivedAt));
       writes.push(sql`new_events AS (
-        INSERT INTO events (build_id, seq, type, data, time, received_at)
+        INSERT INTO events (build_id, seq, type, data, time, received_at, json_tail)
         SELECT * FROM unnest(
           ${inserts.map((r) => r.buildId)}::text[], ${inserts.map((r) => r.event.seq)}::bigint[],
           ${inserts.map((r) => r.event.type)}::text[], ${inserts.map((r) => r.event.data)}::text[],
-          ${inserts.map((r) => r.event.time)}::text[], ${inserts.map((r) => r.event.receivedAt.toISOString())}::timestamptz[]))`);
+          ${inserts.map((r) => r.event.time)}::text[], ${receivedAtIsos}::timestamptz[],
+          ${inserts.map((r, i) => eventJsonTail(r.event.time, receivedAtIsos[i]!))}::text[]))`);
     }
     if (lineRows.length > 0) writes.push(sql`new_lines AS (${lineRowsInsert(lineIds, lineRows)})`);
     if (changed.length > 0) {
@@ -308,6 +317,17 @@ async function loadStoredEvents(trx: Transaction<DatabaseSchema>, builds: Readon
   for (const r of rows) {
     byId.get(r.build_id)!.stored.set(r.seq, { seq: r.seq, type: r.type, data: r.data, time: r.time, receivedAt: r.received_at });
   }
+}
+
+/** Each date as Date#toISOString prints it, printing a run of the same date once. */
+function isoStrings(dates: readonly Date[]): string[] {
+  let last: Date | undefined;
+  let iso = '';
+  return dates.map((date) => {
+    if (date !== last && date.getTime() !== last?.getTime()) iso = date.toISOString();
+    last = date;
+    return iso;
+  });
 }
 
 function toBuildRecord(row: Selectable<BuildsTable>): BuildRecord {

@@ -1,6 +1,7 @@
 // Catch-up: readers reading a finished build from the start, over SSE and JSON pages, on
 // fresh tables that were never analysed (as on PGlite always, and on PostgreSQL until
 // autovacuum gets to them) — and the memory a server needs for readers of large events.
+import { eventJsonTail } from '../../server/log/event-json.js';
 import { int, serverCpuMeter, sleep, type RowResult } from './bench-row.js';
 import { clientCpuShare, type LoadPool, type TaskResult } from './load-pool.js';
 import type { LoadTask, ReaderFigures, ReaderRef } from './load-tasks.js';
@@ -101,10 +102,13 @@ async function catchUpOn(pool: LoadPool, backend: BackendName, database: BenchDa
 async function longBuild(database: BenchDatabase, server: BenchServer, total: number): Promise<{ buildId: string; viewer: string }> {
   const build = await server.createBuild();
   const s = server.schema;
+  const receivedAt = new Date();
   await database.query(
-    `INSERT INTO ${s}.events (build_id, seq, type, data, time, received_at)
-     SELECT $1, g, 'log', '{"t":1,"stream":"stdout","line":"' || g || ' ' || repeat('x', 230) || '"}', NULL, now() FROM generate_series(1, $2::bigint) g`,
-    [build.buildId, total],
+    // With the JSON tail the server stores at commit (eventJsonTail), as its own writes have.
+    `INSERT INTO ${s}.events (build_id, seq, type, data, time, received_at, json_tail)
+     SELECT $1, g, 'log', '{"t":1,"stream":"stdout","line":"' || g || ' ' || repeat('x', 230) || '"}', NULL, $3::timestamptz, $4
+     FROM generate_series(1, $2::bigint) g`,
+    [build.buildId, total, receivedAt.toISOString(), eventJsonTail(null, receivedAt.toISOString())],
   );
   await database.query(`UPDATE ${s}.builds SET ack = $2, max_seq = $2, final = $2 WHERE build_id = $1`, [build.buildId, total]);
   return { buildId: build.buildId, viewer: build.viewer };
