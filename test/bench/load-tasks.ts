@@ -26,7 +26,10 @@ export interface AppendClosedTask {
   readonly final?: boolean;
 }
 
-/** Runners each sending `perTick` events every `intervalMs`, whether or not the last answer came (open loop). */
+/**
+ * Runners each emitting `perTick` events every `intervalMs` whether or not the last answer came
+ * (open loop), uploaded as @runlog/runner uploads them (see appendOpen in load-worker.ts).
+ */
 export interface AppendOpenTask {
   readonly kind: 'append-open';
   readonly url: string;

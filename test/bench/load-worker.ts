@@ -19,9 +19,12 @@ import type {
   TaskFigures,
   WorkerMessage,
 } from './load-tasks.js';
+import { RunnerDefaults } from '../../runner-client/options.js';
 import { SseIdScanner, monoUs } from './sse-scan.js';
 
 const agent = new http.Agent({ keepAlive: true, maxSockets: Infinity, maxFreeSockets: 4096 });
+
+const RUNNER_MAX_IN_FLIGHT = RunnerDefaults.maxInFlight;
 
 function send(message: WorkerMessage): void {
   if (process.connected) process.send!(message);
@@ -55,6 +58,13 @@ function eventsJson(count: number, bytes: number, tag: string): string {
   return Array.from({ length: count }, () => one).join(',');
 }
 
+/** A batch whose events carry their own emit stamps (`data.t`), for events that waited to be sent. */
+function stampedBatchBody(from: number, stamps: readonly number[], bytes: number, final: boolean): string {
+  const pad = 'x'.repeat(Math.max(0, bytes - 60 - String(from).length));
+  const events = stamps.map((t) => `{"type":"log","data":{"t":${t},"stream":"stdout","line":"${from} ${pad}"}}`);
+  return `{"from":${from},"events":[${events.join(',')}]${final ? ',"final":true' : ''}}`;
+}
+
 function batchBody(from: number, count: number, bytes: number, final: boolean): string {
   return `{"from":${from},"events":[${eventsJson(count, bytes, String(from))}]${final ? ',"final":true' : ''}}`;
 }
@@ -67,7 +77,7 @@ function sorted(values: number[]): number[] {
  * POSTs until it is answered 200; answers 503/408 and reset sockets are counted and retried after
  * a short pause. Gives up at `deadlineUs` (an overloaded server in an open loop never catches up).
  */
-async function appendUntilAccepted(url: string, runner: RunnerRef, body: string, figures: { refused: number; requests: number }, deadlineUs = Infinity): Promise<boolean> {
+async function appendUntilAccepted(url: string, runner: RunnerRef, body: string, figures: { refused: number; requests: number }, deadlineUs = Infinity, honourRetryAfter = false): Promise<boolean> {
   for (;;) {
     const left = (deadlineUs - monoUs()) / 1000;
     if (left <= 0) return false;
@@ -86,7 +96,8 @@ async function appendUntilAccepted(url: string, runner: RunnerRef, body: string,
     if (answer.status === 200) return true;
     if (answer.status !== 503 && answer.status !== 429 && answer.status !== 408) throw new Error(`append answered ${answer.status}: ${answer.body.toString().slice(0, 300)}`);
     figures.refused++;
-    await new Promise((r) => setTimeout(r, 20));
+    const retryAfterMs = Number(answer.headers['retry-after'] ?? 0) * 1000;
+    await new Promise((r) => setTimeout(r, honourRetryAfter ? Math.max(20, retryAfterMs) : 20));
   }
 }
 
@@ -125,6 +136,13 @@ async function appendClosed(task: AppendClosedTask): Promise<AppendFigures> {
   return { events, requests: figures.requests, refused: figures.refused, latenciesMs: sorted(latencies), firstSentUs, lastAnsweredUs: monoUs() };
 }
 
+/**
+ * Runners emitting `perTick` events every `intervalMs`, uploading as @runlog/runner does: up to
+ * `RUNNER_MAX_IN_FLIGHT` appends at once, events emitted while all are out go together in the
+ * next one, and a refused append is sent again after the server's Retry-After. (Fixed batches
+ * per tick retried every 20 ms, whatever the answer, made an overloaded server's 503s into a
+ * storm of new connections that ran the load processes out of local ports.)
+ */
 async function appendOpen(task: AppendOpenTask): Promise<AppendFigures> {
   const latencies: number[] = [];
   const figures = { refused: 0, requests: 0 };
@@ -133,29 +151,49 @@ async function appendOpen(task: AppendOpenTask): Promise<AppendFigures> {
   const ticks = Math.floor(task.durationMs / task.intervalMs);
   // What is not accepted within `giveUpMs` after the last tick counts as not accepted.
   const giveUpUs = started + (task.durationMs + task.giveUpMs) * 1000;
-  const pending: Promise<void>[] = [];
+  const lanes: Promise<void>[] = [];
   // Spread the runners over the interval so they do not all fire in the same millisecond.
   await Promise.all(
     task.runners.map(async (runner, r) => {
       const offsetUs = ((r * task.intervalMs * 1000) / task.runners.length) | 0;
+      /** Emit stamps of the events not yet sent, in seq order; `next` is the first one's seq. */
+      const unsent: number[] = [];
+      let next = runner.from;
+      let inFlight = 0;
+      let lastEmitted = false;
+      const upload = () => {
+        while (inFlight < RUNNER_MAX_IN_FLIGHT && unsent.length > 0) {
+          const stamps = unsent.splice(0, unsent.length);
+          const from = next;
+          next += stamps.length;
+          const final = (task.final ?? false) && lastEmitted && unsent.length === 0;
+          const sent = monoUs();
+          inFlight++;
+          lanes.push(
+            appendUntilAccepted(task.url, runner, stampedBatchBody(from, stamps, task.eventBytes, final), figures, giveUpUs, true).then((accepted) => {
+              inFlight--;
+              if (accepted) {
+                latencies.push((monoUs() - sent) / 1000);
+                events += stamps.length;
+              }
+              upload();
+            }),
+          );
+        }
+      };
       for (let tick = 0; tick < ticks; tick++) {
         const due = started + offsetUs + tick * task.intervalMs * 1000;
         const wait = (due - monoUs()) / 1000;
         if (wait > 1) await new Promise((resolve) => setTimeout(resolve, wait));
-        const from = runner.from + tick * task.perTick;
-        const final = (task.final ?? false) && tick === ticks - 1;
-        const sent = monoUs();
-        pending.push(
-          appendUntilAccepted(task.url, runner, batchBody(from, task.perTick, task.eventBytes, final), figures, giveUpUs).then((accepted) => {
-            if (!accepted) return;
-            latencies.push((monoUs() - sent) / 1000);
-            events += task.perTick;
-          }),
-        );
+        const t = monoUs();
+        for (let i = 0; i < task.perTick; i++) unsent.push(t);
+        lastEmitted = tick === ticks - 1;
+        upload();
       }
     }),
   );
-  await Promise.all(pending);
+  // Appends started by others' answers join the list while it is awaited.
+  for (let done = 0; done < lanes.length; done = lanes.length) await Promise.all(lanes.slice(done));
   return { events, requests: figures.requests, refused: figures.refused, latenciesMs: sorted(latencies), firstSentUs: started, lastAnsweredUs: monoUs() };
 }
 

@@ -4,7 +4,7 @@
 import { ascending, int, metricValue, ms, quantile, serverCpuMeter, sleep, type RowResult } from './bench-row.js';
 import { clientCpuShare, type LoadPool, type TaskResult } from './load-pool.js';
 import type { AppendFigures, LoadTask, ReaderFigures, ReaderRef } from './load-tasks.js';
-import { sampleRss, startBenchServer, type BenchDatabase, type BenchServer } from './server-under-test.js';
+import { commitGroupsNote, sampleRss, startBenchServer, type BenchDatabase, type BenchServer } from './server-under-test.js';
 
 export interface LiveSizes {
   readonly fanOutViewers: number;
@@ -96,8 +96,10 @@ export async function fanOutRows(pool: LoadPool, database: BenchDatabase, sizes:
 async function liveRun(pool: LoadPool, server: BenchServer, viewerRefs: ReaderRef[], runnerTasks: LoadTask[], lanes: number, timeoutMs: number) {
   const prepared = await pool.prepare([...viewerTasks(server, viewerRefs, lanes, timeoutMs), ...runnerTasks]);
   const meter = serverCpuMeter(server);
+  const groupsBefore = await server.commitGroups();
   const results = await prepared.run();
   const cpu = meter.done();
+  const groups = commitGroupsNote(groupsBefore, await server.commitGroups());
   const appends = appendsOf(results);
   const viewers = readersOf(results);
   const latencies = ascending(appends.flatMap((a) => a.latenciesMs));
@@ -115,14 +117,15 @@ async function liveRun(pool: LoadPool, server: BenchServer, viewerRefs: ReaderRe
     complete: viewers.every((v) => v.inOrder && v.complete),
     inOrder: viewers.every((v) => v.inOrder),
     incomplete: viewers.filter((v) => !v.complete).length,
+    groups,
   };
 }
 
 /** What the viewers got, for a row's note: order is a guarantee; completeness needs every append accepted. */
-function viewersNote(r: { inOrder: boolean; incomplete: number; refused: number }): string {
+function viewersNote(r: { inOrder: boolean; incomplete: number; refused: number; groups: string }): string {
   if (!r.inOrder) return 'A VIEWER GOT EVENTS OUT OF ORDER';
   const got = r.incomplete === 0 ? 'every viewer got every event in order' : `every viewer in order; ${r.incomplete} did not get the events that were never accepted`;
-  return `${got}${r.refused ? `; ${r.refused} appends refused or timed out and retried` : ''}`;
+  return `${got}${r.refused ? `; ${r.refused} appends refused or timed out and retried` : ''}; ${r.groups}`;
 }
 
 export async function fairnessRow(pool: LoadPool, database: BenchDatabase, sizes: LiveSizes): Promise<RowResult> {

@@ -69,7 +69,24 @@ export interface BenchServer {
   /** Resident memory of the server process (and its children), MiB. */
   rssMiB(): number;
   createBuild(buildId?: string): Promise<{ buildId: string; runner: string; viewer: string }>;
+  /** The commit groups so far, from the server's /metrics. */
+  commitGroups(): Promise<CommitGroups>;
   stop(): Promise<void>;
+}
+
+export interface CommitGroups {
+  readonly groups: number;
+  readonly appends: number;
+  readonly seconds: number;
+}
+
+/** What happened between two `commitGroups()` readings, for a row's note. */
+export function commitGroupsNote(before: CommitGroups, after: CommitGroups): string {
+  const groups = after.groups - before.groups;
+  if (groups === 0) return 'no commit groups';
+  const appends = (after.appends - before.appends) / groups;
+  const ms = ((after.seconds - before.seconds) * 1000) / groups;
+  return `${groups} commit groups, ${appends.toFixed(1)} appends and ${ms.toFixed(1)} ms each on average`;
 }
 
 export interface StartOptions {
@@ -150,6 +167,12 @@ export async function startBenchServer(options: StartOptions): Promise<BenchServ
     async createBuild(buildId) {
       const body = await api('/v1/builds', buildId ? { buildId } : {});
       return { buildId: body.build.buildId, runner: body.tokens.runner, viewer: body.tokens.viewer };
+    },
+    async commitGroups() {
+      const res = await fetch(`${url}/metrics`, { headers: { authorization: `Bearer ${BENCH_ADMIN_TOKEN}` } });
+      const text = await res.text();
+      const value = (name: string) => Number(new RegExp(`^${name} (\\S+)$`, 'm').exec(text)?.[1] ?? NaN);
+      return { groups: value('runlog_commit_seconds_count'), appends: value('runlog_commit_group_appends_sum'), seconds: value('runlog_commit_seconds_sum') };
     },
     async stop() {
       // SIGINT lets --cpu-prof write its profile; npm passes it on to the server.
