@@ -33,6 +33,13 @@ describe('operating configuration', () => {
   const dir = mkdtempSync(path.join(tmpdir(), 'runlog-config-'));
   afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
+  it('runs two commit lanes on PostgreSQL and one on the embedded database unless RUNLOG_COMMIT_LANES says', () => {
+    expect(configFromEnv(PG).commitLanes).toBe(2);
+    expect(configFromEnv({}).commitLanes).toBe(1);
+    expect(configFromEnv({ ...PG, RUNLOG_COMMIT_LANES: '3' }).commitLanes).toBe(3);
+    expect(problems({ RUNLOG_COMMIT_LANES: '0' })).toEqual([expect.stringMatching(/^RUNLOG_COMMIT_LANES="0": /)]);
+  });
+
   it('reads RUNLOG_WORKERS as a number or auto, and defaults to one process', () => {
     expect(configFromEnv({}).workers).toBe(1);
     expect(configFromEnv({ ...PG, RUNLOG_WORKERS: '3' }).workers).toBe(3);

@@ -37,6 +37,8 @@ export interface ServerConfig {
   readonly commitQueueMax: number;
   /** Events one commit transaction takes at most; the rest wait for the next. @default 20000 */
   readonly commitGroupMaxEvents: number;
+  /** Commit transactions that may run at once, each for its own builds. @default 2 on PostgreSQL, 1 on the embedded database */
+  readonly commitLanes: number;
   /** Idle interval before an SSE `: ping`. @default 15000 */
   readonly pingIntervalMs: number;
   /** Events kept in memory per live build for readers. @default 2048 */
@@ -52,6 +54,9 @@ export interface ServerConfig {
   /** Bytes of encoded frames the tail cache holds over all builds. @default 64 MiB */
   readonly tailCacheBytes: number;
 }
+
+/** Commit lanes by database: PostgreSQL writes one group while the server prepares the next. */
+export const CommitLaneDefaults = { postgres: 2, embedded: 1 } as const;
 
 export const ConfigDefaults = {
   port: 8787,
@@ -92,6 +97,7 @@ const EnvSchema = z.object({
   RUNLOG_MAX_GAP: int(1).default(LimitDefaults.maxGapWindow), // 0 would refuse even a batch at ack + 1
   RUNLOG_COMMIT_QUEUE_MAX: int(1).default(ConfigDefaults.commitQueueMax),
   RUNLOG_COMMIT_GROUP_MAX_EVENTS: int(1).default(ConfigDefaults.commitGroupMaxEvents),
+  RUNLOG_COMMIT_LANES: int(1, 64).optional(),
   RUNLOG_PING_INTERVAL_MS: int(10).default(ConfigDefaults.pingIntervalMs),
   RUNLOG_TAIL_CACHE_EVENTS: int(0).default(ConfigDefaults.tailCacheEvents),
   RUNLOG_WORKERS: z
@@ -166,6 +172,8 @@ export function configFromEnv(env: Record<string, string | undefined> = process.
     },
     commitQueueMax: e.RUNLOG_COMMIT_QUEUE_MAX,
     commitGroupMaxEvents: e.RUNLOG_COMMIT_GROUP_MAX_EVENTS,
+    // PGlite runs in this thread: a second transaction would only queue behind the first.
+    commitLanes: e.RUNLOG_COMMIT_LANES ?? (e.DATABASE_URL ? CommitLaneDefaults.postgres : CommitLaneDefaults.embedded),
     pingIntervalMs: e.RUNLOG_PING_INTERVAL_MS,
     tailCacheEvents: e.RUNLOG_TAIL_CACHE_EVENTS,
     workers,

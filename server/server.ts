@@ -74,6 +74,7 @@ export async function startServer(config: ServerConfig, options: StartOptions = 
   const engine = new LogEngine(store, hub, {
     commitQueueMax: config.commitQueueMax,
     commitGroupMaxEvents: config.commitGroupMaxEvents,
+    commitLanes: config.commitLanes,
     tailCacheEvents: config.tailCacheEvents,
     tailCacheBytes: config.tailCacheBytes,
     onGroup: (appends, events, durationMs) => metrics.recordGroup(appends, events, durationMs),

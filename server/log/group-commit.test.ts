@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { ProblemError } from '../errors.js';
 import type { AppendBatch } from './append-plan.js';
-import { GroupCommitter } from './group-commit.js';
+import { GroupCommitter, laneOf } from './group-commit.js';
 import type { CommitOutcome, LogStore, PendingAppend } from './log-store.js';
 
 const batch: AppendBatch = { from: 1, events: [{ type: 'log', data: 'null', time: null }], final: false, epoch: 0 };
@@ -83,5 +83,60 @@ describe('GroupCommitter', () => {
     await Promise.all(Array.from({ length: 5 }, () => committer.submit(append())));
     expect(store.groups.every((n) => n <= 2)).toBe(true);
     expect(store.groups.reduce((a, b) => a + b, 0)).toBe(5);
+  });
+});
+
+describe('GroupCommitter with lanes', () => {
+  /** A store that records which builds each transaction holds and how many run at once. */
+  function laneStore() {
+    const running = new Set<readonly string[]>();
+    const overlaps: Array<{ a: readonly string[]; b: readonly string[] }> = [];
+    let mostAtOnce = 0;
+    const order: string[] = [];
+    const store = {
+      async commit(appends: readonly PendingAppend[]): Promise<CommitOutcome> {
+        const builds = appends.map((a) => a.buildId);
+        for (const other of running) overlaps.push({ a: builds, b: other });
+        running.add(builds);
+        mostAtOnce = Math.max(mostAtOnce, running.size);
+        for (const a of appends) order.push(`${a.buildId}:${a.batch.from}`);
+        await new Promise((r) => setTimeout(r, 5));
+        running.delete(builds);
+        return { results: appends.map(() => ({ ok: true as const, response: { ack: 1, final: null, missing: [], digest: '' } })), advances: [] };
+      },
+    };
+    return { store: store as typeof store & LogStore, overlaps, order, mostAtOnce: () => mostAtOnce };
+  }
+  const at = (buildId: string, from: number): PendingAppend => ({ buildId, batch: { ...batch, from }, generation: undefined });
+
+  it('runs two transactions at once, never two holding the same build, and keeps each build in order', async () => {
+    const { store, overlaps, order, mostAtOnce } = laneStore();
+    const committer = new GroupCommitter(store, { ...options, maxQueued: 1000, lanes: 2 });
+    const builds = Array.from({ length: 40 }, (_, i) => `build-${i}`);
+    const submitted: Promise<unknown>[] = [];
+    for (let from = 1; from <= 5; from++) {
+      for (const b of builds) submitted.push(committer.submit(at(b, from)));
+      await new Promise((r) => setTimeout(r, 2));
+    }
+    await Promise.all(submitted);
+    expect(mostAtOnce()).toBe(2);
+    for (const { a, b } of overlaps) expect(a.filter((id) => b.includes(id))).toEqual([]);
+    for (const b of builds) expect(order.filter((o) => o.startsWith(`${b}:`))).toEqual([1, 2, 3, 4, 5].map((f) => `${b}:${f}`));
+  });
+
+  it('bounds the appends queued over all lanes together', async () => {
+    const { store } = laneStore();
+    const committer = new GroupCommitter(store, { ...options, maxQueued: 4, lanes: 2 });
+    const ids = ['a', 'b', 'c', 'd', 'e', 'f', 'g', 'h'];
+    const outcomes = await Promise.all(ids.map((id) => committer.submit(at(id, 1)).then(() => 'ok', (e: ProblemError) => e.code)));
+    expect(outcomes.filter((o) => o === 'ok')).toHaveLength(4);
+    expect(outcomes.filter((o) => o === 'overloaded')).toHaveLength(4);
+  });
+
+  it('spreads builds over the lanes and puts a build in the same lane every time', () => {
+    const lanes = Array.from({ length: 1000 }, (_, i) => laneOf(`build-${i}`, 2));
+    expect(lanes.filter((l) => l === 0).length).toBeGreaterThan(400);
+    expect(lanes.filter((l) => l === 1).length).toBeGreaterThan(400);
+    expect(Array.from({ length: 1000 }, (_, i) => laneOf(`build-${i}`, 2))).toEqual(lanes);
   });
 });

@@ -2,6 +2,12 @@
 // and go into the next one together — one fsync for many batches. The queue is bounded: when
 // it is full an append is refused at once with 503 overloaded (PROTOCOL §Append rule 6), so
 // memory stays flat however hard runners push.
+//
+// Builds are split over `lanes`, each committing its own groups one after another: a build
+// always goes to the same lane, so its appends stay in order, and lanes never share a build,
+// so their transactions never wait on each other's row locks. With one lane the server
+// prepared a group while the database idled and waited while the database wrote it; two
+// lanes overlap the two.
 import type { AppendResponse } from '../../protocol/schemas.js';
 import { isDatabaseUnreachable } from '../db/database.js';
 import { OVERLOADED_RETRY_AFTER_SECONDS, ProblemError, unavailable } from '../errors.js';
@@ -12,6 +18,8 @@ export interface GroupCommitOptions {
   readonly maxQueued: number;
   /** Events one transaction takes at most. */
   readonly maxGroupEvents: number;
+  /** Transactions that may run at once, on disjoint sets of builds. @default 1 */
+  readonly lanes?: number;
   /**
    * Called with what each commit advanced, right after its appends are answered (in the same
    * turn, so notices keep commit order against deletions; readers wake in later turns).
@@ -30,53 +38,57 @@ interface Waiting {
 export class GroupCommitter {
   readonly #store: LogStore;
   readonly #options: GroupCommitOptions;
-  #queue: Waiting[] = [];
-  #running: Promise<void> | undefined;
+  readonly #lanes: CommitLane[];
+  #queued = 0;
   #closed = false;
 
   constructor(store: LogStore, options: GroupCommitOptions) {
     this.#store = store;
     this.#options = options;
+    this.#lanes = Array.from({ length: Math.max(1, options.lanes ?? 1) }, () => ({ queue: [], running: undefined }));
   }
 
   get queued(): number {
-    return this.#queue.length;
+    return this.#queued;
   }
 
   submit(append: PendingAppend): Promise<AppendResponse> {
     if (this.#closed) {
       return Promise.reject(new ProblemError('unavailable', 'The server is shutting down; retry on the next one.', { retryAfterSeconds: 1 }));
     }
-    if (this.#queue.length >= this.#options.maxQueued) {
+    if (this.#queued >= this.#options.maxQueued) {
       return Promise.reject(
         new ProblemError('overloaded', 'The commit queue is full; retry later.', { retryAfterSeconds: OVERLOADED_RETRY_AFTER_SECONDS }),
       );
     }
+    const lane = this.#lanes[this.#lanes.length === 1 ? 0 : laneOf(append.buildId, this.#lanes.length)]!;
     return new Promise<AppendResponse>((resolve, reject) => {
-      this.#queue.push({ append, resolve, reject });
-      this.#running ??= this.#drain();
+      lane.queue.push({ append, resolve, reject });
+      this.#queued++;
+      lane.running ??= this.#drain(lane);
     });
   }
 
   /** Refuses new appends and resolves once every queued one is committed and answered. */
   async close(): Promise<void> {
     this.#closed = true;
-    await this.#running;
+    await Promise.all(this.#lanes.map((lane) => lane.running));
   }
 
-  async #drain(): Promise<void> {
+  async #drain(lane: CommitLane): Promise<void> {
     try {
-      while (this.#queue.length > 0) await this.#commitNextGroup();
+      while (lane.queue.length > 0) await this.#commitNextGroup(lane);
     } finally {
-      this.#running = undefined;
+      lane.running = undefined;
     }
   }
 
-  async #commitNextGroup(): Promise<void> {
+  async #commitNextGroup(lane: CommitLane): Promise<void> {
     // One turn of the event loop first: requests whose bodies arrived meanwhile join this group.
     // Without it an in-process database (PGlite answers through microtasks) commits one by one.
     await new Promise<void>((resolve) => setImmediate(resolve));
-    const group = this.#takeGroup();
+    const group = this.#takeGroup(lane.queue);
+    this.#queued -= group.length;
     const started = performance.now();
     let outcome;
     try {
@@ -102,15 +114,28 @@ export class GroupCommitter {
   }
 
   /** At least one append, then more while they fit in `maxGroupEvents`. */
-  #takeGroup(): Waiting[] {
+  #takeGroup(queue: Waiting[]): Waiting[] {
     let events = 0;
     let n = 0;
-    while (n < this.#queue.length) {
-      const size = this.#queue[n]!.append.batch.events.length;
+    while (n < queue.length) {
+      const size = queue[n]!.append.batch.events.length;
       if (n > 0 && events + size > this.#options.maxGroupEvents) break;
       events += size;
       n++;
     }
-    return this.#queue.splice(0, n);
+    return queue.splice(0, n);
   }
+}
+
+/** One lane's appends, in arrival order, and its commit loop while it runs. */
+interface CommitLane {
+  readonly queue: Waiting[];
+  running: Promise<void> | undefined;
+}
+
+/** The lane of a build: a string hash (FNV-1a), the same for the build's every append. */
+export function laneOf(buildId: string, lanes: number): number {
+  let hash = 0x811c9dc5;
+  for (let i = 0; i < buildId.length; i++) hash = Math.imul(hash ^ buildId.charCodeAt(i), 0x01000193);
+  return (hash >>> 0) % lanes;
 }

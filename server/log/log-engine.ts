@@ -15,6 +15,7 @@ import { initialMessagesState, reduceMessages, type MessageEvent, type MessagesS
 export interface LogEngineOptions {
   readonly commitQueueMax: number;
   readonly commitGroupMaxEvents: number;
+  readonly commitLanes?: number;
   readonly tailCacheEvents: number;
   readonly tailCacheBytes: number;
   readonly onGroup?: (appends: number, events: number, durationMs: number) => void;
@@ -41,6 +42,7 @@ export class LogEngine {
     this.#committer = new GroupCommitter(store, {
       maxQueued: options.commitQueueMax,
       maxGroupEvents: options.commitGroupMaxEvents,
+      lanes: options.commitLanes ?? 1,
       onCommitted: (advances) => this.#onCommitted(advances),
       ...(options.onGroup ? { onGroup: options.onGroup } : {}),
     });
