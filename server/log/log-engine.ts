@@ -12,6 +12,9 @@ import { TailCache } from './tail-cache.js';
 import { initialBuildState, reduceEvents, type BuildState, type ReducerEvent } from '../../protocol/build-state.js';
 import { initialMessagesState, reduceMessages, type MessageEvent, type MessagesState } from '../../protocol/ui-messages.js';
 
+/** A build with no commit for this long has no live edge: its frames leave the tail cache. */
+const TAIL_IDLE_MS = 10_000;
+
 export interface LogEngineOptions {
   readonly commitQueueMax: number;
   readonly commitGroupMaxEvents: number;
@@ -34,6 +37,7 @@ export class LogEngine {
    * every viewer of that build would query the database on each commit.
    */
   readonly #reading = new Map<string, Promise<unknown>>();
+  readonly #tailSweep: NodeJS.Timeout;
 
   constructor(store: LogStore, hub: Hub, options: LogEngineOptions) {
     this.store = store;
@@ -46,6 +50,7 @@ export class LogEngine {
       onCommitted: (advances) => this.#onCommitted(advances),
       ...(options.onGroup ? { onGroup: options.onGroup } : {}),
     });
+    this.#tailSweep = setInterval(() => this.#tail.sweep(TAIL_IDLE_MS), TAIL_IDLE_MS / 2).unref();
     // A build deleted here or on another instance: its id may come back as a new build.
     hub.subscribeAll((notice) => {
       if (notice.kind === 'deleted') {
@@ -144,6 +149,7 @@ export class LogEngine {
 
   /** Refuses new appends and waits until every queued one is committed and answered. */
   async drain(): Promise<void> {
+    clearInterval(this.#tailSweep);
     await this.#committer.close();
   }
 

@@ -30,6 +30,23 @@ describe('TailCache', () => {
     expect(cache.readFrames('other', 0, 8, ALL)).toBeUndefined();
   });
 
+  it('lets the frames of a build with no commit for idleMs go, and serves its next commit at the edge', () => {
+    const cache = new TailCache(100, 1 << 20);
+    const now = Date.now();
+    cache.append('finished', { ...segment(1, 3), committedAtMs: now - 20_000 });
+    cache.append('live', { ...segment(1, 3), committedAtMs: now - 1_000 });
+    const liveBytes = segment(1, 3).bytes.length;
+    cache.sweep(10_000, now);
+    expect(cache.readFrames('finished', 0, 3, ALL)).toBeUndefined();
+    expect(seqsOf(cache.readFrames('live', 0, 3, ALL))).toEqual([1, 2, 3]);
+    expect(cache.bytes).toBe(liveBytes);
+    // A viewer at the edge of the swept build (after = 3) is served from the cache again at its next commit.
+    cache.append('finished', segment(4, 5));
+    expect(seqsOf(cache.readFrames('finished', 3, 5, ALL))).toEqual([4, 5]);
+    cache.sweep(10_000, now + 60_000);
+    expect(cache.bytes).toBe(0);
+  });
+
   it('gives the frames and the JSON exactly as encoded at commit', () => {
     const cache = new TailCache(100, 1 << 20);
     const list = events(1, 4);

@@ -1,7 +1,9 @@
 // Recent committed events per live build (ARCHITECTURE §Cursor): many viewers of a live build
 // read the newest events from here instead of one query each per commit, and get the very bytes
 // encoded at commit — one encoding per event however many viewers. Bounded in events per build
-// and in bytes over all builds; anything older or evicted comes from the store.
+// and in bytes over all builds; anything older or evicted comes from the store. A build that
+// appended nothing for a while (finished, or stalled) has no live edge to serve: `sweep` lets
+// its frames go, so a finished 100 MB build does not hold the cache's 64 MiB for ever.
 import { jsonInSegment, type FramePage, type FrameSegment, type JsonPage, type PageBounds } from './event-json.js';
 
 interface Tail {
@@ -26,6 +28,18 @@ export class TailCache {
   /** Bytes held, for metrics and the tests that bound it. */
   get bytes(): number {
     return this.#bytes;
+  }
+
+  /**
+   * Drops the builds whose newest frames were committed `idleMs` or longer before `nowMs`.
+   * Viewers at the edge lose nothing: the next commit starts a new tail right after their ack.
+   */
+  sweep(idleMs: number, nowMs = Date.now()): void {
+    // Map order is recency of append: the idle builds are the first ones.
+    for (const [buildId, tail] of this.#tails) {
+      if (tail.segments.at(-1)!.committedAtMs > nowMs - idleMs) break;
+      this.drop(buildId);
+    }
   }
 
   /** Adds the frames of events the ack just passed (ascending, contiguous). */
