@@ -1,6 +1,7 @@
 // A group commit's round trips must not grow with the builds in it, nor with what it writes
 // (ARCHITECTURE §Group commit): the transaction holds every build's row lock, so each statement
-// inside it is paid by every waiting append. Builds whose batches arrive out of order or are resent need their stored
+// inside it is paid by every waiting append. At the live edge of builds this instance committed
+// last, a group is one statement, and a row another writer moved is retried under its lock. Builds whose batches arrive out of order or are resent need their stored
 // events read (the slow path); that read once took one statement per build, and a group of
 // 500 such builds spent most of its time in 500 round trips. Counted at the database.
 import { type KyselyPlugin, type PluginTransformQueryArgs, type PluginTransformResultArgs, type QueryResult, type RootOperationNode, type UnknownRow } from 'kysely';
@@ -9,6 +10,7 @@ import { openDatabase, type Database } from '../server/db/database.js';
 import { KyselyLogStore } from '../server/log/kysely-log-store.js';
 import type { AppendBatch } from '../server/log/append-plan.js';
 import { BACKENDS, type BackendDatabase } from './support/backends.js';
+import { EMPTY_DIGEST, chainDigests } from '../protocol/hash-chain.js';
 
 /** Counts the statements sent through the Kysely instance it is plugged into. */
 class StatementCounter implements KyselyPlugin {
@@ -31,12 +33,19 @@ for (const backend of BACKENDS) {
     let target: BackendDatabase;
     let database: Database;
     const counter = new StatementCounter();
+    let transactions = 0;
     let store: KyselyLogStore;
 
     beforeAll(async () => {
       target = await backend.fresh();
       database = await openDatabase({ databaseUrl: target.databaseUrl, databaseSchema: target.databaseSchema, dataDir: target.dataDir });
-      store = new KyselyLogStore(database.db.withPlugin(counter), { maxGapWindow: 10_000, notify: undefined });
+      const counted = database.db.withPlugin(counter);
+      const transaction = counted.transaction.bind(counted);
+      counted.transaction = () => {
+        transactions++;
+        return transaction();
+      };
+      store = new KyselyLogStore(counted, { maxGapWindow: 10_000, notify: undefined });
     });
     afterAll(async () => {
       await database?.close();
@@ -65,6 +74,51 @@ for (const backend of BACKENDS) {
       // The locks, the stored events, and one statement for the events, the line index and the
       // builds (BEGIN and COMMIT aside).
       expect(many).toBe(3);
+    });
+
+    it('commits a group at the live edge of builds it committed last in one statement', async () => {
+      const ids = Array.from({ length: 30 }, (_, i) => `edge-${i}`);
+      for (const buildId of ids) await store.createBuild({ buildId, generation: 'g', meta: {} });
+      await store.commit(ids.map((buildId) => ({ buildId, batch: batch(1, 2), generation: undefined })), new Date());
+      const before = counter.count;
+      const transactionsBefore = transactions;
+      const next = await store.commit(ids.map((buildId) => ({ buildId, batch: batch(3, 2), generation: undefined })), new Date());
+      // One statement, on its own: no BEGIN and no COMMIT around it.
+      expect(counter.count - before).toBe(1);
+      expect(transactions - transactionsBefore).toBe(0);
+      expect(next.results.map((r) => (r.ok ? r.response.ack : r.problem.code))).toEqual(ids.map(() => 4));
+      expect(next.advances.map((a) => a.events.map((e) => e.seq))).toEqual(ids.map(() => [3, 4]));
+    });
+
+    it('takes the row locks for a build another writer moved since, and loses nothing', async () => {
+      for (const buildId of ['moved', 'still']) await store.createBuild({ buildId, generation: 'g', meta: {} });
+      await store.commit(['moved', 'still'].map((buildId) => ({ buildId, batch: batch(1, 2), generation: undefined })), new Date());
+      // Another instance (its own memory, the same tables) appends to one of them.
+      const other = new KyselyLogStore(database.db, { maxGapWindow: 10_000, notify: undefined });
+      expect((await other.commit([{ buildId: 'moved', batch: batch(3, 2), generation: undefined }], new Date())).results[0]).toMatchObject({ ok: true, response: { ack: 4 } });
+      const before = counter.count;
+      const transactionsBefore = transactions;
+      const outcome = await store.commit(
+        [
+          { buildId: 'moved', batch: batch(5, 2), generation: undefined },
+          { buildId: 'still', batch: batch(3, 2), generation: undefined },
+        ],
+        new Date(),
+      );
+      expect(outcome.results.map((r) => (r.ok ? r.response.ack : r.problem.code))).toEqual([6, 4]);
+      expect(outcome.advances.map((a) => [a.buildId, a.events.map((e) => e.seq)])).toEqual([
+        ['still', [3, 4]],
+        ['moved', [5, 6]],
+      ]);
+      // The guarded statement, then the locking read and the write for 'moved' (BEGIN and COMMIT aside).
+      expect(counter.count - before).toBe(3);
+      expect(transactions - transactionsBefore).toBe(1);
+      const stored = await database.db.selectFrom('events').select(['build_id', 'seq']).where('build_id', 'in', ['moved', 'still']).orderBy('build_id').orderBy('seq').execute();
+      expect(stored.map((r) => `${r.build_id}:${r.seq}`)).toEqual([...[1, 2, 3, 4, 5, 6].map((n) => `moved:${n}`), ...[1, 2, 3, 4].map((n) => `still:${n}`)]);
+      const rows = await database.db.selectFrom('builds').select(['build_id', 'ack', 'digest']).where('build_id', 'in', ['moved', 'still']).orderBy('build_id').execute();
+      expect(rows.map((r) => [r.build_id, r.ack])).toEqual([['moved', 6], ['still', 4]]);
+      const chained = (n: number) => chainDigests(EMPTY_DIGEST, Array.from({ length: n }, (_, i) => ({ seq: i + 1, type: 'log', data: { line: `line ${i + 1}` }, time: null })));
+      expect(rows.map((r) => r.digest)).toEqual([chained(6), chained(4)]);
     });
   });
 }

@@ -1,6 +1,6 @@
 // The line index over kysely (PROTOCOL §Log lines): written with each commit, caught up for
 // builds from before it existed, read by number, searched, and paged by size for the download.
-import { sql, type Kysely, type Transaction } from 'kysely';
+import { sql, type Kysely, type RawBuilder, type Transaction } from 'kysely';
 import type { DatabaseSchema } from '../db/schema.js';
 import type { StoredEvent } from './append-plan.js';
 import { numberLines, type LineRow } from './log-lines.js';
@@ -22,13 +22,16 @@ export interface StoredLine {
 /** Events read per transaction while catching up an old build's index. */
 const CATCH_UP_EVENTS = 10_000;
 
-/** Inserts rows of the index: one statement, one array parameter a column. */
-/** The INSERT of numbered lines, `rows[i]` of build `buildIds[i]`: a statement, or a commit's CTE. */
-export function lineRowsInsert(buildIds: readonly string[], rows: readonly LineRow[]) {
+/**
+ * The INSERT of numbered lines, `rows[i]` of build `buildIds[i]`, one array parameter a column:
+ * a statement, or a commit's CTE; `where` filters the rows (`l`).
+ */
+export function lineRowsInsert(buildIds: readonly string[], rows: readonly LineRow[], where: RawBuilder<unknown> = sql``) {
   return sql`
     INSERT INTO log_lines (build_id, n, seq, text, bytes)
     SELECT * FROM unnest(${buildIds}::text[], ${rows.map((r) => r.n)}::bigint[], ${rows.map((r) => r.seq)}::bigint[],
-      ${rows.map((r) => r.text)}::text[], ${rows.map((r) => r.bytes)}::int[])`;
+      ${rows.map((r) => r.text)}::text[], ${rows.map((r) => r.bytes)}::int[]) AS l(build_id, n, seq, text, bytes)
+    ${where}`;
 }
 
 /**

@@ -1,9 +1,10 @@
 // LogStore over kysely: the SQL of PROTOCOL §Append and §Read, the same for PGlite and PostgreSQL.
-import { sql, type Kysely, type Selectable, type Transaction } from 'kysely';
+import { sql, type Kysely, type RawBuilder, type Selectable, type Transaction } from 'kysely';
 import type { BuildsTable, DatabaseSchema } from '../db/schema.js';
 import { ProblemError, buildNotFound } from '../errors.js';
 import { encodeHubMessage, type HubAddress } from './hub-message.js';
 import { applyBatch, type AppendBatch, type BuildWriteState, type StoredEvent } from './append-plan.js';
+import type { PlanResult } from './append-plan.js';
 import type { BuildAdvance, BuildRecord, CommitOutcome, CreateBuildInput, LogStore, PageFormat, PendingAppend, StoredPage } from './log-store.js';
 import { eventJsonTail, type PageBounds } from './event-json.js';
 import { catchUpLineIndex, lineRowsInsert, readLineData, readLines, searchLines, type LineIndexState, type SearchResult, type StoredLine } from './kysely-log-lines.js';
@@ -19,6 +20,8 @@ export interface KyselyLogStoreOptions {
 export class KyselyLogStore implements LogStore {
   readonly #db: Kysely<DatabaseSchema>;
   readonly #options: KyselyLogStoreOptions;
+  /** The builds rows as this instance's last commits left them (see `commit`). */
+  readonly #rows = new RememberedRows(REMEMBERED_ROWS);
 
   constructor(db: Kysely<DatabaseSchema>, options: KyselyLogStoreOptions) {
     this.#db = db;
@@ -61,6 +64,8 @@ export class KyselyLogStore implements LogStore {
   }
 
   async deleteBuild(buildId: string, idleBefore?: Date): Promise<boolean> {
+    // A commit on the remembered row would find it gone anyway (the guard); this spares it the try.
+    this.#rows.forget(buildId);
     return this.#db.transaction().execute(async (trx) => {
       let query = trx.deleteFrom('builds').where('build_id', '=', buildId);
       if (idleBefore !== undefined) query = query.where(sql<Date>`coalesce(last_event_at, created_at)`, '<', idleBefore);
@@ -171,19 +176,58 @@ export class KyselyLogStore implements LogStore {
     await catchUpLineIndex(this.#db, buildId);
   }
 
+  /**
+   * Commits a group. At the live edge of builds this instance committed last — the common case —
+   * the group is planned on their remembered rows and written by one autocommitted statement
+   * whose UPDATE takes each build only if its row is still as remembered: one round trip instead
+   * of four (BEGIN, the locking read, the write, COMMIT), each of which every append of the
+   * group waited for. Builds whose rows moved meanwhile (another instance, a deletion), and
+   * groups off the edge, take the row locks and read the rows first.
+   */
   async commit(appends: readonly PendingAppend[], receivedAt: Date): Promise<CommitOutcome> {
+    const remembered = this.#rows.atEdge(appends);
+    if (remembered === undefined) return this.#commitLocked(appends, receivedAt);
+    const results = this.#plan(appends, remembered, receivedAt);
+    let written: { advances: BuildAdvance[]; taken: ReadonlySet<string> };
+    try {
+      written = await this.#write(this.#db, [...remembered.values()], true);
+    } catch (error) {
+      // Another writer stored one of these seqs first, or a deadlock was broken by failing this
+      // statement: it wrote nothing.
+      const code = (error as { code?: unknown }).code;
+      if (code !== UNIQUE_VIOLATION && code !== DEADLOCK_DETECTED) throw error;
+      for (const buildId of remembered.keys()) this.#rows.forget(buildId);
+      return this.#commitLocked(appends, receivedAt);
+    }
+    if (written.taken.size === remembered.size) return { results, advances: written.advances };
+    // Rows another writer moved: those builds' appends again, under their row locks.
+    for (const buildId of remembered.keys()) if (!written.taken.has(buildId)) this.#rows.forget(buildId);
+    const retried = appends.filter((a) => !written.taken.has(a.buildId));
+    const again = await this.#commitLocked(retried, receivedAt);
+    let next = 0;
+    return {
+      results: appends.map((a, i) => (written.taken.has(a.buildId) ? results[i]! : again.results[next++]!)),
+      advances: [...written.advances, ...again.advances],
+    };
+  }
+
+  async #commitLocked(appends: readonly PendingAppend[], receivedAt: Date): Promise<CommitOutcome> {
     return this.#db.transaction().execute(async (trx) => {
       const states = await this.#lockBuilds(trx, appends);
-      const results = appends.map((append) => {
-        const state = states.get(append.buildId);
-        if (!state) return { ok: false as const, problem: buildNotFound(append.buildId) };
-        if (append.generation !== undefined && append.generation !== state.generation) {
-          return { ok: false as const, problem: new ProblemError('unauthorized', 'The token was issued for an earlier build with this id.') };
-        }
-        return applyBatch(state.write, append.batch, receivedAt, this.#options.maxGapWindow);
-      });
-      const advances = await this.#write(trx, [...states.values()]);
+      const results = this.#plan(appends, states, receivedAt);
+      const { advances } = await this.#write(trx, [...states.values()], false);
       return { results, advances };
+    });
+  }
+
+  #plan(appends: readonly PendingAppend[], states: ReadonlyMap<string, LockedBuild>, receivedAt: Date): PlanResult[] {
+    return appends.map((append) => {
+      const state = states.get(append.buildId);
+      if (!state) return { ok: false as const, problem: buildNotFound(append.buildId) };
+      if (append.generation !== undefined && append.generation !== state.generation) {
+        return { ok: false as const, problem: new ProblemError('unauthorized', 'The token was issued for an earlier build with this id.') };
+      }
+      return applyBatch(state.write, append.batch, receivedAt, this.#options.maxGapWindow);
     });
   }
 
@@ -201,35 +245,40 @@ export class KyselyLogStore implements LogStore {
     }
     const slow: Array<{ write: BuildWriteState; lo: number; hi: number }> = [];
     for (const row of rows) {
-      const write: BuildWriteState = {
+      const locked = lockedBuild({
         buildId: row.build_id,
+        generation: row.generation,
         ack: row.ack,
         final: row.final,
         epoch: row.epoch,
         digest: row.digest,
         maxSeq: row.max_seq,
         lastEventAt: row.last_event_at,
-        stored: new Map(),
-        discardAbove: null,
-        inserts: [],
-        newlyAcked: [],
-      };
+        lines: { count: row.log_lines, seq: row.log_lines_seq },
+      });
       const batches = batchesOf.get(row.build_id)!;
       const lo = Math.min(...batches.map((b) => b.from));
       const hi = Math.max(...batches.map((b) => b.from + b.events.length - 1));
       // Fast path, the live edge: nothing stored above the ack and the batches start past it.
-      if (row.max_seq > row.ack || lo <= row.max_seq) slow.push({ write, lo, hi });
-      states.set(row.build_id, { generation: row.generation, write, lines: { count: row.log_lines, seq: row.log_lines_seq } });
+      if (row.max_seq > row.ack || lo <= row.max_seq) slow.push({ write: locked.write, lo, hi });
+      states.set(row.build_id, locked);
     }
     await loadStoredEvents(trx, slow);
     return states;
   }
 
-  async #write(trx: Transaction<DatabaseSchema>, locked: LockedBuild[]): Promise<BuildAdvance[]> {
+  /**
+   * Writes what the group planned. `guarded`: the rows were not locked but remembered, so the
+   * UPDATE takes a build only while its row is as remembered and everything else is written for
+   * the builds it took; `taken` says which. Every build of the group is updated (a refused
+   * append was judged on the remembered row too), and remembered as written.
+   */
+  async #write(executor: Kysely<DatabaseSchema> | Transaction<DatabaseSchema>, locked: LockedBuild[], guarded: boolean): Promise<{ advances: BuildAdvance[]; taken: ReadonlySet<string> }> {
     const states = locked.map((l) => l.write);
     for (const state of states) {
+      // Only the locked path sees a takeover (`atEdge` leaves epochs alone).
       if (state.discardAbove !== null) {
-        await trx.deleteFrom('events').where('build_id', '=', state.buildId).where('seq', '>', state.discardAbove).execute();
+        await executor.deleteFrom('events').where('build_id', '=', state.buildId).where('seq', '>', state.discardAbove).execute();
       }
     }
     // PROTOCOL §Log lines: the lines the ack passed get their numbers in the same transaction,
@@ -246,16 +295,49 @@ export class KyselyLogStore implements LogStore {
       for (const row of rows) lineIds.push(write.buildId), lineRows.push(row);
       lines.set(write.buildId, { count: index.count + rows.length, seq: write.ack });
     }
-    const changed = states.filter((s) => s.inserts.length > 0 || s.discardAbove !== null || s.newlyAcked.length > 0);
+    const changed = guarded ? states : states.filter((s) => s.inserts.length > 0 || s.discardAbove !== null || s.newlyAcked.length > 0);
     const advances: BuildAdvance[] = changed
       .filter((s) => s.newlyAcked.length > 0 || s.discardAbove !== null)
       .map((s) => ({ buildId: s.buildId, ack: s.ack, final: s.final, events: s.newlyAcked }));
+    const before = new Map(locked.map((l) => [l.write.buildId, l.before]));
+    // Only builds the UPDATE took get their events, lines and notice.
+    const takenOnly = (column: RawBuilder<unknown>) => (guarded ? sql`WHERE ${column} IN (SELECT build_id FROM moved)` : sql``);
 
     // One statement writes it all — events, line index, builds, the NOTIFY — however many
     // builds the group holds: every round trip inside the transaction is paid by every append
     // waiting on its row locks. Rows travel as arrays, one parameter a column, so building and
     // sending it costs the same for 1 row as for 10 000.
     const writes = [];
+    if (changed.length > 0) {
+      // The guard: every column a commit or the line indexer moves, as this group last saw it.
+      const guard = guarded
+        ? sql`AND b.build_id IN (SELECT build_id FROM locked) AND b.generation = u.old_generation AND b.ack = u.old_ack AND b.max_seq = u.old_max_seq AND b.epoch = u.old_epoch
+            AND b.final IS NOT DISTINCT FROM u.old_final AND b.log_lines = u.old_log_lines AND b.log_lines_seq = u.old_log_lines_seq`
+        : sql``;
+      const was = changed.map((s) => before.get(s.buildId)!);
+      // Unlocked until here: take the rows in id order, as the locked path does, so that two
+      // instances never wait on each other in a circle.
+      if (guarded) {
+        writes.push(sql`locked AS (
+          SELECT build_id FROM builds WHERE build_id = ANY(${changed.map((s) => s.buildId)}::text[]) ORDER BY build_id FOR UPDATE)`);
+      }
+      writes.push(sql`moved AS (
+        UPDATE builds AS b SET ack = u.ack, final = u.final, epoch = u.epoch, digest = u.digest,
+          last_event_at = u.last_event_at, max_seq = u.max_seq, log_lines = u.log_lines, log_lines_seq = u.log_lines_seq
+        FROM unnest(
+          ${changed.map((s) => s.buildId)}::text[], ${changed.map((s) => s.ack)}::bigint[],
+          ${changed.map((s) => s.final)}::bigint[], ${changed.map((s) => s.epoch)}::bigint[],
+          ${changed.map((s) => s.digest)}::text[], ${changed.map((s) => s.lastEventAt?.toISOString() ?? null)}::timestamptz[],
+          ${changed.map((s) => s.maxSeq)}::bigint[], ${changed.map((s) => lines.get(s.buildId)!.count)}::bigint[],
+          ${changed.map((s) => lines.get(s.buildId)!.seq)}::bigint[],
+          ${was.map((w) => w.generation)}::text[], ${was.map((w) => w.ack)}::bigint[], ${was.map((w) => w.maxSeq)}::bigint[],
+          ${was.map((w) => w.epoch)}::bigint[], ${was.map((w) => w.final)}::bigint[],
+          ${was.map((w) => w.lines.count)}::bigint[], ${was.map((w) => w.lines.seq)}::bigint[])
+          AS u(build_id, ack, final, epoch, digest, last_event_at, max_seq, log_lines, log_lines_seq,
+               old_generation, old_ack, old_max_seq, old_epoch, old_final, old_log_lines, old_log_lines_seq)
+        WHERE b.build_id = u.build_id ${guard}
+        RETURNING b.build_id)`);
+    }
     const inserts = states.flatMap((s) => s.inserts.map((e) => ({ buildId: s.buildId, event: e })));
     if (inserts.length > 0) {
       // A group's new events share one receivedAt: printed once, not once per event.
@@ -266,31 +348,31 @@ export class KyselyLogStore implements LogStore {
           ${inserts.map((r) => r.buildId)}::text[], ${inserts.map((r) => r.event.seq)}::bigint[],
           ${inserts.map((r) => r.event.type)}::text[], ${inserts.map((r) => r.event.data)}::text[],
           ${inserts.map((r) => r.event.time)}::text[], ${receivedAtIsos}::timestamptz[],
-          ${inserts.map((r, i) => eventJsonTail(r.event.time, receivedAtIsos[i]!))}::text[]))`);
+          ${inserts.map((r, i) => eventJsonTail(r.event.time, receivedAtIsos[i]!))}::text[])
+          AS e(build_id, seq, type, data, time, received_at, json_tail)
+        ${takenOnly(sql`e.build_id`)})`);
     }
-    if (lineRows.length > 0) writes.push(sql`new_lines AS (${lineRowsInsert(lineIds, lineRows)})`);
-    if (changed.length > 0) {
-      writes.push(sql`moved AS (
-        UPDATE builds AS b SET ack = u.ack, final = u.final, epoch = u.epoch, digest = u.digest,
-          last_event_at = u.last_event_at, max_seq = u.max_seq, log_lines = u.log_lines, log_lines_seq = u.log_lines_seq
-        FROM unnest(
-          ${changed.map((s) => s.buildId)}::text[], ${changed.map((s) => s.ack)}::bigint[],
-          ${changed.map((s) => s.final)}::bigint[], ${changed.map((s) => s.epoch)}::bigint[],
-          ${changed.map((s) => s.digest)}::text[], ${changed.map((s) => s.lastEventAt?.toISOString() ?? null)}::timestamptz[],
-          ${changed.map((s) => s.maxSeq)}::bigint[], ${changed.map((s) => lines.get(s.buildId)!.count)}::bigint[],
-          ${changed.map((s) => lines.get(s.buildId)!.seq)}::bigint[])
-          AS u(build_id, ack, final, epoch, digest, last_event_at, max_seq, log_lines, log_lines_seq)
-        WHERE b.build_id = u.build_id)`);
+    if (lineRows.length > 0) writes.push(sql`new_lines AS (${lineRowsInsert(lineIds, lineRows, takenOnly(sql`l.build_id`))})`);
+    const taken = new Set<string>();
+    if (writes.length > 0) {
+      const address = this.#options.notify;
+      // NOTIFY is delivered at commit, never for a rolled-back group.
+      const notify =
+        address !== undefined && advances.length > 0
+          ? sql`(SELECT count(pg_notify(${address.channel}, n.p)) FROM unnest(
+              ${advances.map((a) => a.buildId)}::text[],
+              ${advances.map((a) => encodeHubMessage({ kind: 'advanced', buildId: a.buildId, ack: a.ack, final: a.final }, address.origin))}::text[]) AS n(build_id, p)
+              ${takenOnly(sql`n.build_id`)})`
+          : sql`0`;
+      const main = changed.length > 0 ? sql`SELECT build_id, ${notify} AS notified FROM moved` : sql`SELECT NULL::text AS build_id, ${notify} AS notified`;
+      const { rows } = await sql<{ build_id: string | null }>`WITH ${sql.join(writes)} ${main}`.execute(executor);
+      for (const row of rows) if (row.build_id !== null) taken.add(row.build_id);
     }
-    if (writes.length === 0) return advances;
-    const address = this.#options.notify;
-    // NOTIFY inside the transaction is delivered at commit, never for a rolled-back group.
-    const notify =
-      address !== undefined && advances.length > 0
-        ? sql`SELECT pg_notify(${address.channel}, p) FROM unnest(${advances.map((a) => encodeHubMessage({ kind: 'advanced', buildId: a.buildId, ack: a.ack, final: a.final }, address.origin))}::text[]) AS p`
-        : sql`SELECT 1`;
-    await sql`WITH ${sql.join(writes)} ${notify}`.execute(trx);
-    return advances;
+    if (!guarded) for (const s of states) taken.add(s.buildId);
+    for (const l of locked) {
+      if (taken.has(l.write.buildId)) this.#rows.remember(rememberedRow(l, lines.get(l.write.buildId)!));
+    }
+    return { advances: guarded ? advances.filter((a) => taken.has(a.buildId)) : advances, taken };
   }
 }
 
@@ -346,9 +428,88 @@ function toBuildRecord(row: Selectable<BuildsTable>): BuildRecord {
   };
 }
 
-/** A build's row as one commit group locked it. */
+/** A build's row as one commit group locked or remembered it, and its write state from there. */
 interface LockedBuild {
   readonly generation: string;
   readonly write: BuildWriteState;
   readonly lines: LineIndexState;
+  /** The row as read, for the guard of a commit on a remembered row. */
+  readonly before: BuildRow;
+}
+
+/** The columns of a builds row a commit reads. */
+interface BuildRow {
+  readonly buildId: string;
+  readonly generation: string;
+  readonly ack: number;
+  readonly final: number | null;
+  readonly epoch: number;
+  readonly digest: string;
+  readonly maxSeq: number;
+  readonly lastEventAt: Date | null;
+  readonly lines: LineIndexState;
+}
+
+function lockedBuild(row: BuildRow): LockedBuild {
+  const write: BuildWriteState = {
+    buildId: row.buildId,
+    ack: row.ack,
+    final: row.final,
+    epoch: row.epoch,
+    digest: row.digest,
+    maxSeq: row.maxSeq,
+    lastEventAt: row.lastEventAt,
+    stored: new Map(),
+    discardAbove: null,
+    inserts: [],
+    newlyAcked: [],
+  };
+  return { generation: row.generation, write, lines: row.lines, before: row };
+}
+
+function rememberedRow(locked: LockedBuild, lines: LineIndexState): BuildRow {
+  const w = locked.write;
+  return { buildId: w.buildId, generation: locked.generation, ack: w.ack, final: w.final, epoch: w.epoch, digest: w.digest, maxSeq: w.maxSeq, lastEventAt: w.lastEventAt, lines };
+}
+
+/** Builds whose rows are remembered at most; the least recently committed are forgotten first. */
+const REMEMBERED_ROWS = 10_000;
+
+/** PostgreSQL's unique_violation and deadlock_detected. */
+const UNIQUE_VIOLATION = '23505';
+const DEADLOCK_DETECTED = '40P01';
+
+/** The builds rows this instance's commits wrote last, bounded, least recently committed evicted. */
+class RememberedRows {
+  readonly #max: number;
+  readonly #rows = new Map<string, BuildRow>();
+
+  constructor(max: number) {
+    this.#max = max;
+  }
+
+  remember(row: BuildRow): void {
+    this.#rows.delete(row.buildId);
+    this.#rows.set(row.buildId, row);
+    if (this.#rows.size > this.#max) this.#rows.delete(this.#rows.keys().next().value!);
+  }
+
+  forget(buildId: string): void {
+    this.#rows.delete(buildId);
+  }
+
+  /**
+   * Fresh write states for every build of the group when each is remembered and the group stays
+   * at its live edge — nothing stored above the ack, every batch past the highest stored seq, no
+   * takeover — so no stored event needs reading; otherwise undefined.
+   */
+  atEdge(appends: readonly PendingAppend[]): Map<string, LockedBuild> | undefined {
+    const states = new Map<string, LockedBuild>();
+    for (const { buildId, batch } of appends) {
+      const row = this.#rows.get(buildId);
+      if (row === undefined || row.maxSeq !== row.ack || batch.from <= row.maxSeq || batch.epoch !== row.epoch) return undefined;
+      if (!states.has(buildId)) states.set(buildId, lockedBuild(row));
+    }
+    return states;
+  }
 }

@@ -71,12 +71,17 @@ for (const backend of BACKENDS) {
       const perBuild = Math.floor(Scale.networkEvents / Scale.networkBuilds);
       const admin = { authorization: `Bearer ${TEST_ADMIN_TOKEN}`, 'content-type': 'application/json' };
       const builds: FleetBuild[] = [];
+      // A fresh connection per request: a kept-alive one the server closed as it idled out would
+      // be reset under the first create (seen once, on a loaded machine).
+      const network = connectionPerRequestFetch();
       for (let i = 0; i < Scale.networkBuilds; i++) {
-        const created = await (await fetch(`${server.url}/v1/builds`, { method: 'POST', headers: admin, body: '{}' })).json();
+        const created = (await (await network.fetch(`${server.url}/v1/builds`, { method: 'POST', headers: admin, body: '{}' })).json()) as {
+          build: { buildId: string };
+          tokens: { runner: string; viewer: string };
+        };
         builds.push({ buildId: created.build.buildId, runner: created.tokens.runner, viewer: created.tokens.viewer });
       }
       const readers = await followAll(readerProxy.url, builds);
-      const network = connectionPerRequestFetch();
       let finished = false;
       const running = Promise.all(builds.map((build) => runBuild({ url: runnerProxy.url, build, events: perBuild, spoolDir: dirs[1]!.dir, fetch: network.fetch, paceMs: PACE_MS }))).finally(
         () => (finished = true),
