@@ -1,7 +1,7 @@
 // PROTOCOL request and response bodies as zod schemas: the server parses requests with
 // them, clients parse answers with them, and openapi.yaml says the same in JSON Schema.
 // Each schema infers exactly its plain type in wire-types.ts (checked below at compile time).
-import { z } from 'zod';
+import * as z from 'zod';
 import {
   BUILD_ID_PATTERN,
   EVENT_TYPE_PATTERN,

@@ -3,7 +3,7 @@
 import { X509Certificate, createPrivateKey } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
-import { z } from 'zod';
+import * as z from 'zod';
 import { LimitDefaults, SSE_PING_INTERVAL_MS, isSignedTokenShape, type ProtocolLimits } from '../protocol/index.js';
 import { parseDuration } from './ops/duration.js';
 

@@ -1,14 +1,8 @@
 // GET /docs: openapi.yaml rendered as a self-contained page (no CDN, no network), so the contract
 // is readable from any running server. The spec is embedded as JSON and drawn by a small script.
-import { readFileSync } from 'node:fs';
-import { parse } from 'yaml';
-import { Resources } from './resources.js';
-
-/** The document as served at /openapi.yaml, and parsed for the docs page. */
-export function loadSpecDocument(): { yamlText: string; json: unknown } {
-  const yamlText = readFileSync(Resources.openapi, 'utf8');
-  return { yamlText, json: parse(yamlText) as unknown };
-}
+// Loaded on the first /docs (`spec-document.ts`), not at start: it is the server's one module
+// with non-Latin-1 text in strings the bundle must keep verbatim (String.raw), which would
+// make V8 hold the whole bundle's source as two bytes per character.
 
 /** A complete HTML page rendering `spec` (an OpenAPI 3.1 document as plain JSON values). */
 export function renderDocsPage(spec: unknown): string {

@@ -4,7 +4,7 @@
 import { randomBytes } from 'node:crypto';
 import pg from 'pg';
 import { pino } from 'pino';
-import { z } from 'zod';
+import * as z from 'zod';
 import { BEARER_PREFIX, ContentTypes, Headers as H } from '../protocol/headers.js';
 import { CreateBuildResponseSchema } from '../protocol/schemas.js';
 import { configWith } from './config.js';

@@ -1,7 +1,7 @@
 // Operations endpoints (PROTOCOL §Operations); none needs a token.
 import type { Hono } from 'hono';
 import { ContentTypes, Headers as H } from '../../protocol/headers.js';
-import { loadSpecDocument, renderDocsPage } from '../docs-page.js';
+import { specDocument } from '../spec-document.js';
 import { unavailable } from '../errors.js';
 import type { AppDeps, AppEnv } from './app-env.js';
 
@@ -9,9 +9,6 @@ import type { AppDeps, AppEnv } from './app-env.js';
 const READY_TIMEOUT_MS = 2000;
 
 export function registerOpsRoutes(app: Hono<AppEnv>, deps: AppDeps): void {
-  const spec = loadSpecDocument();
-  const docsPage = renderDocsPage(spec.json);
-
   app.get('/healthz', (c) => c.json({ status: 'ok' }));
 
   app.get('/readyz', async (c) => {
@@ -41,6 +38,6 @@ export function registerOpsRoutes(app: Hono<AppEnv>, deps: AppDeps): void {
     return c.body(await deps.metrics.registry.metrics(), 200, { [H.contentType]: deps.metrics.registry.contentType });
   });
 
-  app.get('/openapi.yaml', (c) => c.body(spec.yamlText, 200, { [H.contentType]: `${ContentTypes.yaml}; charset=utf-8` }));
-  app.get('/docs', (c) => c.html(docsPage));
+  app.get('/openapi.yaml', async (c) => c.body(await specDocument.yamlText(), 200, { [H.contentType]: `${ContentTypes.yaml}; charset=utf-8` }));
+  app.get('/docs', async (c) => c.html(await specDocument.docsPage()));
 }
