@@ -12,10 +12,26 @@ export interface EventLimits {
 /** The runner's clock as the event's `time`, a given ISO 8601 string or Date, or none. */
 export type EventTime = string | Date | null | undefined;
 
+/**
+ * The wire JSON prefix `{"type":"<type>","data":` of the last type that passed the pattern: a
+ * build emits a handful of types over and over, so the check and the quoting run once per change
+ * of type, not once per event.
+ */
+let lastType: string | undefined;
+let lastTypePrefix = '';
+/** The last `time` and its JSON: every event of one millisecond carries the same stamp. */
+let lastTime: string | undefined;
+let lastTimeJson = '';
+
 /** `{"type":…,"data":…,"time":…}`: exactly what the batch body carries (the spool encodes it). */
 export function encodeEvent(type: string, data: unknown, time: string | null, limits: EventLimits): string {
-  if (typeof type !== 'string' || !EVENT_TYPE_PATTERN.test(type)) {
-    throw new InvalidEventError(`Event type ${JSON.stringify(type)} does not match ${EVENT_TYPE_PATTERN.source}`);
+  // Only a type that passed is ever kept, so `type === lastType` means this one passes too.
+  if (lastType === undefined || type !== lastType) {
+    if (typeof type !== 'string' || !EVENT_TYPE_PATTERN.test(type)) {
+      throw new InvalidEventError(`Event type ${JSON.stringify(type)} does not match ${EVENT_TYPE_PATTERN.source}`);
+    }
+    lastType = type;
+    lastTypePrefix = `{"type":${JSON.stringify(type)},"data":`;
   }
   let json: string | undefined;
   try {
@@ -24,16 +40,23 @@ export function encodeEvent(type: string, data: unknown, time: string | null, li
     throw new InvalidEventError(`The data of a ${type} event is not JSON: ${(cause as Error).message}`, { cause });
   }
   if (json === undefined) throw new InvalidEventError(`The data of a ${type} event is a ${typeof data}, which has no JSON form`);
-  const bytes = Buffer.byteLength(json, 'utf8');
-  if (bytes > limits.maxEventDataBytes) {
-    throw new InvalidEventError(`The data of a ${type} event is ${bytes} bytes serialized; the limit is ${limits.maxEventDataBytes}`);
+  // A UTF-16 code unit is at most 3 UTF-8 bytes: text that short cannot be over the limit, and
+  // its bytes need not be counted (most events; the spool counts the record's bytes anyway).
+  if (json.length * 3 > limits.maxEventDataBytes) {
+    const bytes = Buffer.byteLength(json, 'utf8');
+    if (bytes > limits.maxEventDataBytes) {
+      throw new InvalidEventError(`The data of a ${type} event is ${bytes} bytes serialized; the limit is ${limits.maxEventDataBytes}`);
+    }
   }
   // Depth needs an opening bracket per level, and `[]` per level is two characters: shorter text cannot be too deep.
   if (json.length >= 2 * limits.maxEventDataDepth && jsonTextDepth(json) > limits.maxEventDataDepth) {
     throw new InvalidEventError(`The data of a ${type} event is nested deeper than ${limits.maxEventDataDepth} levels`);
   }
-  const timeJson = time === null ? 'null' : JSON.stringify(time);
-  return `{"type":${JSON.stringify(type)},"data":${json},"time":${timeJson}}`;
+  let timeJson: string;
+  if (time === null) timeJson = 'null';
+  else if (time === lastTime) timeJson = lastTimeJson;
+  else timeJson = lastTimeJson = JSON.stringify((lastTime = time));
+  return `${lastTypePrefix}${json},"time":${timeJson}}`;
 }
 
 let stampMs = NaN;

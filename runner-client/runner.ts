@@ -176,14 +176,13 @@ export class Runner {
     } catch (error) {
       return Promise.reject(error as InvalidEventError);
     }
-    const seq = this.#spool.state().lastSeq + 1;
-    return this.#spool.append(seq, final, payload).then(() => seq);
+    return this.#spool.append(this.#spool.lastSeq + 1, final, payload);
   }
 
   #refusal(): RunnerError | undefined {
     if (this.#closing !== undefined) return new RunnerError('runner_closed', 'The runner is closed');
     if (this.#fatal !== undefined) return this.#fatal;
-    const final = this.#spool.state().finalSeq;
+    const final = this.#spool.finalSeq;
     if (final !== null) return new RunnerError('runner_finished', `The build's log ended with finish at seq ${final}`);
     return undefined;
   }

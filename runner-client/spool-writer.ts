@@ -17,7 +17,8 @@ export interface PendingWrite {
   readonly seq: number;
   /** The encoded record. */
   readonly bytes: Buffer;
-  resolve(): void;
+  /** Called with `seq` once the record is durable. */
+  resolve(seq: number): void;
   reject(error: Error): void;
 }
 
@@ -121,15 +122,14 @@ export class SpoolWriter {
         size += items[i]!.bytes.length;
         i++;
       }
-      const data = chunk.length === 1 ? chunk[0]!.bytes : Buffer.concat(chunk.map((c) => c.bytes), size - segment.size);
-      await writeFully(this.#handle!, data, segment.size);
+      await writeFully(this.#handle!, contiguousRuns(chunk), segment.size);
       let offset = segment.size;
       for (const c of chunk) {
         noteRecord(segment, c.seq, offset, c.bytes.length);
         offset += c.bytes.length;
       }
       if (durability === 'none') this.#durable(chunk);
-      else this.#unsynced.push(...chunk);
+      else for (const c of chunk) this.#unsynced.push(c); // (a spread of a long chunk could overflow the stack)
     }
   }
 
@@ -163,7 +163,7 @@ export class SpoolWriter {
 
   #durable(items: PendingWrite[]): void {
     if (items.length === 0) return;
-    for (const item of items) item.resolve();
+    for (const item of items) item.resolve(item.seq);
     this.#options.onDurable(items.at(-1)!.seq);
   }
 
@@ -175,11 +175,47 @@ export class SpoolWriter {
   }
 }
 
-async function writeFully(handle: FileHandle, data: Buffer, position: number): Promise<void> {
-  let written = 0;
-  while (written < data.length) {
-    const { bytesWritten } = await handle.write(data, written, data.length - written, position + written);
+/**
+ * The records' bytes as few buffers as possible: records encoded back to back into one slab
+ * (record-codec) are one view of it, so a burst goes to the file without being copied first.
+ */
+export function contiguousRuns(items: readonly PendingWrite[]): Buffer[] {
+  const runs: Buffer[] = [];
+  let run = items[0]?.bytes;
+  let runLength = run?.length ?? 0;
+  for (let i = 1; i < items.length; i++) {
+    const bytes = items[i]!.bytes;
+    if (bytes.buffer === run!.buffer && bytes.byteOffset === run!.byteOffset + runLength) {
+      runLength += bytes.length;
+      continue;
+    }
+    runs.push(runLength === run!.length ? run! : Buffer.from(run!.buffer, run!.byteOffset, runLength));
+    run = bytes;
+    runLength = bytes.length;
+  }
+  if (run !== undefined) runs.push(runLength === run.length ? run : Buffer.from(run.buffer, run.byteOffset, runLength));
+  return runs;
+}
+
+/** Writes `buffers` one after the other at `position`, in one write (or writev) unless the kernel takes less. */
+async function writeFully(handle: FileHandle, buffers: Buffer[], position: number): Promise<void> {
+  let i = 0;
+  while (i < buffers.length) {
+    const { bytesWritten } =
+      i === buffers.length - 1 ? await handle.write(buffers[i]!, 0, buffers[i]!.length, position) : await handle.writev(i === 0 ? buffers : buffers.slice(i), position);
     if (bytesWritten === 0) throw new Error('write wrote nothing');
-    written += bytesWritten;
+    position += bytesWritten;
+    // Skip what was written; a buffer written in part continues from where the kernel stopped.
+    let left = bytesWritten;
+    while (left > 0) {
+      const head = buffers[i]!;
+      if (head.length <= left) {
+        left -= head.length;
+        i++;
+      } else {
+        buffers[i] = head.subarray(left);
+        left = 0;
+      }
+    }
   }
 }

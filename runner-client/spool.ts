@@ -9,14 +9,15 @@
 // - only the last record can be torn (one writer, appending); reopening truncates it.
 import { mkdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
-import { chainDigest, EMPTY_DIGEST } from '../protocol/index.js';
+import { EMPTY_DIGEST } from '../protocol/index.js';
 import { SpoolError } from './errors.js';
 import type { Durability } from './options.js';
-import { encodeRecord, recordBytes, recordPayload, type SpoolRecord } from './record-codec.js';
+import { chainRecord } from './record-chain.js';
+import { encodeRecord, recordBytes, recordIsFinal, recordPayload, type SpoolRecord } from './record-codec.js';
 import { acquireLock, readMeta, writeMeta, type SpoolMeta } from './spool-files.js';
 import { recoverSegments, type ScanSummary } from './spool-recovery.js';
 import { findSegment, scanFile, seekOffset, type Segment } from './spool-segments.js';
-import { SpoolWriter } from './spool-writer.js';
+import { SpoolWriter, type PendingWrite } from './spool-writer.js';
 
 export interface SpoolOptions {
   /** The root holding one directory per build. */
@@ -30,13 +31,8 @@ export interface SpoolOptions {
   readonly maxSpoolBytes: number;
 }
 
-interface Waiting {
-  readonly seq: number;
-  readonly record: SpoolRecord;
-  readonly bytes: Buffer;
-  resolve(): void;
-  reject(error: Error): void;
-}
+/** An append, waiting for space and then for the writer: one object per event. */
+type Waiting = PendingWrite;
 
 /** What a spool looks like from outside. */
 export interface SpoolState {
@@ -70,11 +66,20 @@ export class Spool {
    * The newest records, consecutive from `#cacheFirst`, so most uploads never read the disk:
    * `#cache[#cacheHead…]`. A queue by index, because `shift()` on an array this long copies it
    * (V8 cannot trim large arrays in place): evicting per emit made `emit` 42 % `#evictOne`.
+   * Each entry is the record's bytes as encoded (seq and flags inside): no object per cached
+   * record besides its buffer view, since thousands of them outlive the young generation.
    */
-  #cache: Array<SpoolRecord | undefined> = [];
+  #cache: Array<Buffer | undefined> = [];
   #cacheHead = 0;
   #cacheFirst = 0;
   #cacheBytes = 0;
+  /**
+   * The runs of records `read` last took from disk (consecutive seqs each, newest last): once
+   * the server acks them, `advance` needs them again for the hash chain, and a backlog larger
+   * than the cache would otherwise be read from disk twice. At most READ_BACK_RUNS runs, each at
+   * most one batch; dropped once acked.
+   */
+  #readBack: SpoolRecord[][] = [];
   /** Appends held back by `maxSpoolBytes`, in seq order. */
   #waiting: Waiting[] = [];
   #advancing: Promise<unknown> = Promise.resolve();
@@ -142,21 +147,31 @@ export class Spool {
     };
   }
 
+  /** The highest seq appended (durable or not): `state().lastSeq` without building the state. */
+  get lastSeq(): number {
+    return this.#lastSeq;
+  }
+
+  /** The seq of the build's final record once appended: `state().finalSeq` without building the state. */
+  get finalSeq(): number | null {
+    return this.#finalSeq;
+  }
+
   /**
-   * Appends the record of `seq` (which must be `lastSeq + 1`); resolves once it is durable.
-   * Waits first while the unacked bytes exceed `maxSpoolBytes` — backpressure, never a drop.
+   * Appends the record of `seq` (which must be `lastSeq + 1`) holding the event whose wire JSON
+   * is `payload` (a string is encoded straight into the record); resolves with `seq` once it is
+   * durable. Waits first while the unacked bytes exceed `maxSpoolBytes` — backpressure, never a
+   * drop. One promise per append: `emit` returns it as it is.
    */
-  /** Appends the event whose wire JSON is `payload` (a string is encoded straight into the record). */
-  append(seq: number, final: boolean, payload: Buffer | string): Promise<void> {
+  append(seq: number, final: boolean, payload: Buffer | string): Promise<number> {
     if (this.#closed) return Promise.reject(new SpoolError('runner_closed', 'The spool is closed'));
     if (this.#writer.failed !== undefined) return Promise.reject(this.#writer.failed);
     if (seq !== this.#lastSeq + 1) return Promise.reject(new SpoolError('spool_corrupt', `Appending seq ${seq} after ${this.#lastSeq}`));
     this.#lastSeq = seq;
     if (final) this.#finalSeq = seq;
     const bytes = encodeRecord(seq, final, payload);
-    const record: SpoolRecord = { seq, final, payload: recordPayload(bytes) };
-    return new Promise<void>((resolve, reject) => {
-      const item: Waiting = { seq, record, bytes, resolve, reject };
+    return new Promise<number>((resolve, reject) => {
+      const item: Waiting = { seq, bytes, resolve, reject };
       // A lone record larger than the limit still goes in when nothing else is unacked.
       if (this.#waiting.length > 0 || (this.#unackedBytes > 0 && this.#unackedBytes + bytes.length > this.#options.maxSpoolBytes)) {
         this.#waiting.push(item);
@@ -168,18 +183,18 @@ export class Spool {
 
   #admit(item: Waiting): void {
     this.#unackedBytes += item.bytes.length;
-    this.#cache.push(item.record);
+    this.#cache.push(item.bytes);
     if (this.#cachedCount === 1) this.#cacheFirst = item.seq;
-    this.#cacheBytes += cachedSize(item.record);
+    this.#cacheBytes += cachedSize(item.bytes);
     while (this.#cacheBytes > this.#options.cacheBytes && this.#cachedCount > 0) this.#evictOne();
-    this.#writer.enqueue({ seq: item.seq, bytes: item.bytes, resolve: item.resolve, reject: item.reject });
+    this.#writer.enqueue(item);
   }
 
   #evictOne(): void {
     const dropped = this.#cache[this.#cacheHead]!;
     this.#cache[this.#cacheHead++] = undefined;
     this.#cacheBytes -= cachedSize(dropped);
-    this.#cacheFirst = dropped.seq + 1;
+    this.#cacheFirst++;
     // Compact once the dead front outweighs the live part: amortised O(1) per record.
     if (this.#cacheHead > 1024 && this.#cacheHead * 2 > this.#cache.length) {
       this.#cache = this.#cache.slice(this.#cacheHead);
@@ -212,41 +227,74 @@ export class Spool {
   async read(fromSeq: number, toSeq: number, maxEvents: number, maxBytes: number): Promise<SpoolRecord[]> {
     const out: SpoolRecord[] = [];
     let bytes = 0;
-    for await (const record of this.#records(fromSeq, Math.min(toSeq, this.#durableSeq))) {
-      if (out.length > 0 && bytes + record.payload.length > maxBytes) break;
-      out.push(record);
-      bytes += record.payload.length;
-      if (out.length >= maxEvents) break;
+    read: for await (const run of this.#runs(fromSeq, Math.min(toSeq, this.#durableSeq, fromSeq + maxEvents - 1))) {
+      for (const record of run) {
+        if (out.length > 0 && bytes + record.payload.length > maxBytes) break read;
+        out.push(record);
+        bytes += record.payload.length;
+      }
+    }
+    if (out.length > 0 && (this.#cachedCount === 0 || out[0]!.seq < this.#cacheFirst)) {
+      this.#readBack.push(out);
+      if (this.#readBack.length > READ_BACK_RUNS) this.#readBack.shift();
     }
     return out;
   }
 
-  /** Records `from`…`to` in order, from the cache when they are still there, else from the segments. */
-  async *#records(from: number, to: number): AsyncGenerator<SpoolRecord> {
+  /** The run of `#readBack` holding `seq`, if any. */
+  #readBackRun(seq: number): SpoolRecord[] | undefined {
+    for (const run of this.#readBack) if (run[0]!.seq <= seq && seq <= run.at(-1)!.seq) return run;
+    return undefined;
+  }
+
+  /**
+   * Records `from`…`to` in order, from the cache when they are still there, else from the
+   * segments, in runs of consecutive records: a run from memory is taken in one step, so an
+   * upload or an ack costs the async generator a step per run, not per record.
+   */
+  async *#runs(from: number, to: number): AsyncGenerator<readonly SpoolRecord[]> {
     let seq = from;
     while (seq <= to) {
       if (this.#cachedCount > 0 && seq >= this.#cacheFirst) {
-        const record = this.#cache[this.#cacheHead + seq - this.#cacheFirst];
-        if (record === undefined) throw new SpoolError('spool_corrupt', `Seq ${seq} is not in the spool (last ${this.#lastSeq})`);
-        yield record;
-        seq++;
+        const last = Math.min(to, this.#cacheFirst + this.#cachedCount - 1);
+        if (seq > last) throw new SpoolError('spool_corrupt', `Seq ${seq} is not in the spool (last ${this.#lastSeq})`);
+        const run: SpoolRecord[] = [];
+        for (let i = this.#cacheHead + seq - this.#cacheFirst; seq <= last; i++, seq++) {
+          const bytes = this.#cache[i]!;
+          run.push({ seq, final: recordIsFinal(bytes), payload: recordPayload(bytes) });
+        }
+        yield run;
+        continue;
+      }
+      const readBack = this.#readBackRun(seq);
+      if (readBack !== undefined) {
+        const first = readBack[0]!.seq;
+        const last = Math.min(to, readBack.at(-1)!.seq);
+        yield readBack.slice(seq - first, last - first + 1);
+        seq = last + 1;
         continue;
       }
       const segment = findSegment(this.#segments, seq);
       if (segment === undefined) throw new SpoolError('spool_corrupt', `Seq ${seq} is in no segment of ${this.#dir}`);
       const start = seekOffset(segment, seq);
       let at = start.seq;
+      let run: SpoolRecord[] = [];
       for await (const item of scanFile(segment.path, start.offset, segment.size)) {
         if (item.kind === 'damaged' || item.record.seq !== at) {
           throw new SpoolError('spool_corrupt', `${segment.path} is damaged near seq ${at}`);
         }
         if (at === seq) {
-          yield item.record;
+          run.push(item.record);
           seq++;
         }
         at++;
         if (seq > to || (this.#cachedCount > 0 && seq >= this.#cacheFirst)) break;
+        if (run.length >= MAX_DISK_RUN) {
+          yield run;
+          run = [];
+        }
       }
+      if (run.length > 0) yield run;
     }
   }
 
@@ -269,15 +317,17 @@ export class Spool {
     let digest = meta.digest;
     let freed = 0;
     let final = meta.final;
-    for await (const record of this.#records(meta.trimmedTo + 1, ack)) {
-      const event = JSON.parse(record.payload.toString('utf8')) as { type: string; data?: unknown; time?: string | null };
-      digest = chainDigest(digest, { seq: record.seq, type: event.type, data: event.data, time: event.time });
-      freed += recordBytes(record.payload.length);
-      if (record.final) final = record.seq;
+    for await (const run of this.#runs(meta.trimmedTo + 1, ack)) {
+      for (const record of run) {
+        digest = chainRecord(digest, record.seq, record.payload);
+        freed += recordBytes(record.payload.length);
+        if (record.final) final = record.seq;
+      }
     }
     this.#meta = { ...meta, trimmedTo: ack, digest, final };
     this.#unackedBytes -= freed;
     while (this.#cachedCount > 0 && this.#cacheFirst <= ack) this.#evictOne();
+    this.#readBack = this.#readBack.filter((run) => run.at(-1)!.seq > ack);
     // Whole segments behind the ack go; the active (last) one stays for the writer.
     let dead = 0;
     while (dead < this.#segments.length - 1 && this.#segments[dead]!.lastSeq <= ack) dead++;
@@ -303,7 +353,7 @@ export class Spool {
       throw new SpoolError('spool_corrupt', `The server's ack ${ack} is behind this spool's acked ${this.#meta.trimmedTo}: is this the same build?`);
     }
     let freed = 0;
-    for await (const record of this.#records(this.#meta.trimmedTo + 1, Math.min(ack, this.#lastSeq))) freed += recordBytes(record.payload.length);
+    for await (const run of this.#runs(this.#meta.trimmedTo + 1, Math.min(ack, this.#lastSeq))) for (const record of run) freed += recordBytes(record.payload.length);
     this.#unackedBytes -= freed;
     const keep = this.#lastSeq > ack;
     const gone = keep ? this.#segments.filter((s) => s.lastSeq <= ack && s !== this.#segments.at(-1)) : [...this.#segments];
@@ -319,6 +369,7 @@ export class Spool {
     this.#cache = [];
     this.#cacheHead = 0;
     this.#cacheBytes = 0;
+    this.#readBack = [];
     this.#meta = { ...this.#meta, epoch, trimmedTo: ack, digest, final: null };
     await this.#saveMeta();
     await Promise.all(gone.map((segment) => rm(segment.path, { force: true })));
@@ -351,9 +402,15 @@ export class Spool {
   }
 }
 
-/** What a cached record costs: its payload plus the JS object and Buffer view around it. */
+/** Records a run read from disk holds at most, so a long range (a takeover) is not all in memory at once. */
+const MAX_DISK_RUN = 1024;
+
+/** Runs `#readBack` keeps: the batches in flight (4 by default) and as many read after them. */
+const READ_BACK_RUNS = 8;
+
+/** What a cached record costs: its payload plus the JS objects around it (counted as before the cache held bare buffers). */
 const CACHED_RECORD_OVERHEAD_BYTES = 160;
 
-function cachedSize(record: SpoolRecord): number {
-  return record.payload.length + CACHED_RECORD_OVERHEAD_BYTES;
+function cachedSize(bytes: Buffer): number {
+  return bytes.length - recordBytes(0) + CACHED_RECORD_OVERHEAD_BYTES;
 }
