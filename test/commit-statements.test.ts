@@ -90,6 +90,46 @@ for (const backend of BACKENDS) {
       expect(next.advances.map((a) => a.events.map((e) => e.seq))).toEqual(ids.map(() => [3, 4]));
     });
 
+    it('splits a group: builds at their edge in the one statement, a build with events stored above its ack under its lock', async () => {
+      for (const buildId of ['in-order', 'gapped']) await store.createBuild({ buildId, generation: 'g', meta: {} });
+      await store.commit(['in-order', 'gapped'].map((buildId) => ({ buildId, batch: batch(1, 2), generation: undefined })), new Date());
+      // Seqs 5..6 of 'gapped' are stored above its ack (2) by an earlier group.
+      expect((await store.commit([{ buildId: 'gapped', batch: batch(5, 2), generation: undefined }], new Date())).results[0]).toMatchObject({ ok: true, response: { ack: 2, missing: [[3, 4]] } });
+      const before = counter.count;
+      const transactionsBefore = transactions;
+      const outcome = await store.commit(
+        [
+          { buildId: 'gapped', batch: batch(3, 2), generation: undefined },
+          { buildId: 'in-order', batch: batch(3, 2), generation: undefined },
+        ],
+        new Date(),
+      );
+      expect(outcome.results.map((r) => (r.ok ? r.response.ack : r.problem.code))).toEqual([6, 4]);
+      expect(outcome.advances.map((a) => [a.buildId, a.events.map((e) => e.seq)])).toEqual([
+        ['in-order', [3, 4]],
+        ['gapped', [3, 4, 5, 6]],
+      ]);
+      // The edge statement; then the locking read, the stored events and the write for 'gapped'.
+      expect(counter.count - before).toBe(4);
+      expect(transactions - transactionsBefore).toBe(1);
+    });
+
+    it('plans a gap and its filling within one group at the edge, in the one statement', async () => {
+      await store.createBuild({ buildId: 'gap-in-group', generation: 'g', meta: {} });
+      await store.commit([{ buildId: 'gap-in-group', batch: batch(1, 2), generation: undefined }], new Date());
+      const before = counter.count;
+      const outcome = await store.commit(
+        [
+          { buildId: 'gap-in-group', batch: batch(5, 2), generation: undefined },
+          { buildId: 'gap-in-group', batch: batch(3, 2), generation: undefined },
+        ],
+        new Date(),
+      );
+      expect(outcome.results.map((r) => (r.ok ? r.response.ack : r.problem.code))).toEqual([2, 6]);
+      expect(outcome.advances.map((a) => a.events.map((e) => e.seq))).toEqual([[3, 4, 5, 6]]);
+      expect(counter.count - before).toBe(1);
+    });
+
     it('takes the row locks for a build another writer moved since, and loses nothing', async () => {
       for (const buildId of ['moved', 'still']) await store.createBuild({ buildId, generation: 'g', meta: {} });
       await store.commit(['moved', 'still'].map((buildId) => ({ buildId, batch: batch(1, 2), generation: undefined })), new Date());

@@ -177,38 +177,46 @@ export class KyselyLogStore implements LogStore {
   }
 
   /**
-   * Commits a group. At the live edge of builds this instance committed last — the common case —
-   * the group is planned on their remembered rows and written by one autocommitted statement
-   * whose UPDATE takes each build only if its row is still as remembered: one round trip instead
-   * of four (BEGIN, the locking read, the write, COMMIT), each of which every append of the
-   * group waited for. Builds whose rows moved meanwhile (another instance, a deletion), and
-   * groups off the edge, take the row locks and read the rows first.
+   * Commits a group. Builds at their live edge that this instance committed last — the common
+   * case — are planned on their remembered rows and written by one autocommitted statement whose
+   * UPDATE takes each build only if its row is still as remembered: one round trip instead of
+   * four (BEGIN, the locking read, the write, COMMIT), each of which every append of the group
+   * waited for. The other builds, and those whose rows moved meanwhile (another instance, a
+   * deletion), take the row locks and read the rows first.
    */
   async commit(appends: readonly PendingAppend[], receivedAt: Date): Promise<CommitOutcome> {
-    const remembered = this.#rows.atEdge(appends);
-    if (remembered === undefined) return this.#commitLocked(appends, receivedAt);
-    const results = this.#plan(appends, remembered, receivedAt);
+    const edge = this.#rows.atEdge(appends);
+    if (edge.size === 0) return this.#commitLocked(appends, receivedAt);
+    const atEdge = appends.flatMap((a, i) => (edge.has(a.buildId) ? [i] : []));
+    const planned = this.#plan(
+      atEdge.map((i) => appends[i]!),
+      edge,
+      receivedAt,
+    );
     let written: { advances: BuildAdvance[]; taken: ReadonlySet<string> };
     try {
-      written = await this.#write(this.#db, [...remembered.values()], true);
+      written = await this.#write(this.#db, [...edge.values()], true);
     } catch (error) {
       // Another writer stored one of these seqs first, or a deadlock was broken by failing this
       // statement: it wrote nothing.
       const code = (error as { code?: unknown }).code;
       if (code !== UNIQUE_VIOLATION && code !== DEADLOCK_DETECTED) throw error;
-      for (const buildId of remembered.keys()) this.#rows.forget(buildId);
-      return this.#commitLocked(appends, receivedAt);
+      written = { advances: [], taken: new Set() };
     }
-    if (written.taken.size === remembered.size) return { results, advances: written.advances };
-    // Rows another writer moved: those builds' appends again, under their row locks.
-    for (const buildId of remembered.keys()) if (!written.taken.has(buildId)) this.#rows.forget(buildId);
-    const retried = appends.filter((a) => !written.taken.has(a.buildId));
-    const again = await this.#commitLocked(retried, receivedAt);
-    let next = 0;
-    return {
-      results: appends.map((a, i) => (written.taken.has(a.buildId) ? results[i]! : again.results[next++]!)),
-      advances: [...written.advances, ...again.advances],
-    };
+    // Rows another writer moved are forgotten; their builds go the locked way with the rest.
+    for (const buildId of edge.keys()) if (!written.taken.has(buildId)) this.#rows.forget(buildId);
+    const results: Array<PlanResult | undefined> = appends.map(() => undefined);
+    atEdge.forEach((i, k) => {
+      if (written.taken.has(appends[i]!.buildId)) results[i] = planned[k];
+    });
+    const rest = appends.flatMap((a, i) => (results[i] === undefined ? [i] : []));
+    if (rest.length === 0) return { results: results as PlanResult[], advances: written.advances };
+    const locked = await this.#commitLocked(
+      rest.map((i) => appends[i]!),
+      receivedAt,
+    );
+    rest.forEach((i, k) => (results[i] = locked.results[k]));
+    return { results: results as PlanResult[], advances: [...written.advances, ...locked.advances] };
   }
 
   async #commitLocked(appends: readonly PendingAppend[], receivedAt: Date): Promise<CommitOutcome> {
@@ -499,16 +507,22 @@ class RememberedRows {
   }
 
   /**
-   * Fresh write states for every build of the group when each is remembered and the group stays
-   * at its live edge — nothing stored above the ack, every batch past the highest stored seq, no
-   * takeover — so no stored event needs reading; otherwise undefined.
+   * Fresh write states for the builds of the group that are remembered and whose appends all
+   * stay at the live edge — nothing stored above the ack, every batch past the highest stored
+   * seq, no takeover — so no stored event needs reading.
    */
-  atEdge(appends: readonly PendingAppend[]): Map<string, LockedBuild> | undefined {
+  atEdge(appends: readonly PendingAppend[]): Map<string, LockedBuild> {
     const states = new Map<string, LockedBuild>();
+    const off = new Set<string>();
     for (const { buildId, batch } of appends) {
+      if (off.has(buildId)) continue;
       const row = this.#rows.get(buildId);
-      if (row === undefined || row.maxSeq !== row.ack || batch.from <= row.maxSeq || batch.epoch !== row.epoch) return undefined;
-      if (!states.has(buildId)) states.set(buildId, lockedBuild(row));
+      if (row === undefined || row.maxSeq !== row.ack || batch.from <= row.maxSeq || batch.epoch !== row.epoch) {
+        off.add(buildId);
+        states.delete(buildId);
+      } else if (!states.has(buildId)) {
+        states.set(buildId, lockedBuild(row));
+      }
     }
     return states;
   }
