@@ -104,7 +104,7 @@ try {
   await step('small-builds', () => smallBuildsRow(pool, database, sizes.live));
   await step('latency', () => latencyRow(pool, database, sizes.live, path.join(spoolRoot, 'latency')));
   await step('long-polls', () => longPollRow(pool, database, sizes.live));
-  await step('memory', () => readerMemoryRow(pool, database, sizes.read));
+  await step('memory', async () => [await readerMemoryRow(pool, database, sizes.read), await readerMemoryRow(pool, database, sizes.read, true)]);
   await step('emit', () => emitRow(pool, database, sizes.emitEvents, path.join(spoolRoot, 'emit')));
   await step('startup', () => startupRows(database, sizes.startupRuns));
   await step('workers', () => workersRows({ databaseUrl: database.url, ...sizes.workers }));

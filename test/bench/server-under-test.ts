@@ -71,6 +71,8 @@ export interface BenchServer {
   createBuild(buildId?: string): Promise<{ buildId: string; runner: string; viewer: string }>;
   /** The commit groups so far, from the server's /metrics. */
   commitGroups(): Promise<CommitGroups>;
+  /** Where the server's memory is, from its /metrics (prom-client's process figures), MiB. */
+  heap(): Promise<{ heapUsed: number; heapTotal: number; external: number }>;
   stop(): Promise<void>;
 }
 
@@ -78,6 +80,13 @@ export interface CommitGroups {
   readonly groups: number;
   readonly appends: number;
   readonly seconds: number;
+}
+
+/** The server's /metrics as a lookup of unlabelled samples. */
+async function metricsOf(url: string): Promise<(name: string) => number> {
+  const res = await fetch(`${url}/metrics`, { headers: { authorization: `Bearer ${BENCH_ADMIN_TOKEN}` } });
+  const text = await res.text();
+  return (name) => Number(new RegExp(`^${name} (\\S+)$`, 'm').exec(text)?.[1] ?? NaN);
 }
 
 /** What happened between two `commitGroups()` readings, for a row's note. */
@@ -169,10 +178,13 @@ export async function startBenchServer(options: StartOptions): Promise<BenchServ
       return { buildId: body.build.buildId, runner: body.tokens.runner, viewer: body.tokens.viewer };
     },
     async commitGroups() {
-      const res = await fetch(`${url}/metrics`, { headers: { authorization: `Bearer ${BENCH_ADMIN_TOKEN}` } });
-      const text = await res.text();
-      const value = (name: string) => Number(new RegExp(`^${name} (\\S+)$`, 'm').exec(text)?.[1] ?? NaN);
+      const value = await metricsOf(url);
       return { groups: value('runlog_commit_seconds_count'), appends: value('runlog_commit_group_appends_sum'), seconds: value('runlog_commit_seconds_sum') };
+    },
+    async heap() {
+      const value = await metricsOf(url);
+      const mib = (name: string) => value(name) / 2 ** 20;
+      return { heapUsed: mib('nodejs_heap_size_used_bytes'), heapTotal: mib('nodejs_heap_size_total_bytes'), external: mib('nodejs_external_memory_bytes') };
     },
     async stop() {
       // SIGINT lets --cpu-prof write its profile; npm passes it on to the server.
