@@ -83,6 +83,7 @@ export function registerStreamRoutes(app: Hono<AppEnv>, deps: AppDeps): void {
       {
         shutdown: deps.shutdown,
         pingIntervalMs: config.pingIntervalMs,
+        readAhead: () => cursor.lastSent < cursor.ack,
         onClose: () => {
           cursor.close();
           presence.close();

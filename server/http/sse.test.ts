@@ -14,7 +14,7 @@ let server: ServerType | undefined;
 afterEach(() => server?.close());
 
 /** Serves one SSE stream of numbered 256 KiB chunks; counts the chunks produced and those written to the response. */
-async function startChunkStream() {
+async function startChunkStream(readAhead: boolean) {
   let produced = 0;
   let written = 0;
   let closed = false;
@@ -29,7 +29,7 @@ async function startChunkStream() {
     return sseResponse(
       outgoing,
       async () => `id: ${++produced}\ndata: ${'x'.repeat(CHUNK_BYTES)}\n\n`,
-      { shutdown: new Shutdown(new AbortController().signal), pingIntervalMs: 15_000, onClose: () => (closed = true) },
+      { shutdown: new Shutdown(new AbortController().signal), pingIntervalMs: 15_000, onClose: () => (closed = true), readAhead: () => readAhead },
     );
   });
   const started = await new Promise<ServerType>((resolve) => {
@@ -50,8 +50,8 @@ async function settled(count: () => number, quietMs = 300): Promise<number> {
 }
 
 describe('the SSE pump', () => {
-  it('reads exactly one chunk ahead of a reader that stops reading, and delivers every chunk in order when it reads again', async () => {
-    const stream = await startChunkStream();
+  it('reads exactly one chunk ahead of a reader behind the ack that stops reading, and delivers every chunk in order when it reads again', async () => {
+    const stream = await startChunkStream(true);
     let text = '';
     const response = await new Promise<http.IncomingMessage>((resolve) => http.get(stream.url, { agent: false }, resolve));
     response.setEncoding('utf8');
@@ -69,6 +69,17 @@ describe('the SSE pump', () => {
     await expect.poll(() => ids().length).toBeGreaterThan(stalledAt + 4);
     response.destroy();
     expect(ids()).toEqual(ids().map((_, i) => i + 1));
+    await expect.poll(stream.closed).toBe(true);
+  });
+
+  it('reads nothing while the socket of a viewer at the live edge is full: what comes meanwhile goes in the next write', async () => {
+    const stream = await startChunkStream(false);
+    const response = await new Promise<http.IncomingMessage>((resolve) => http.get(stream.url, { agent: false }, resolve));
+    response.pause();
+    const stalledAt = await settled(stream.produced);
+    expect(stalledAt).toBeGreaterThan(2);
+    expect(stream.written()).toBe(stalledAt);
+    response.destroy();
     await expect.poll(stream.closed).toBe(true);
   });
 });

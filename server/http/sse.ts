@@ -1,7 +1,7 @@
 // Server-Sent Events plumbing (PROTOCOL §SSE): headers, frames, and a response whose body is
-// pulled — the next chunk is produced while the socket sends the previous one, and no further
-// until the socket has taken it, so a slow reader holds the server to one chunk read ahead,
-// never a growing buffer.
+// pulled — the next chunk is produced once the socket has taken the previous one (for a reader
+// catching up, while it sends it), so a slow reader holds the server to one chunk read ahead at
+// most, never a growing buffer.
 import { ServerResponse } from 'node:http';
 import type { Http2ServerResponse } from 'node:http2';
 import { ContentTypes, Headers as H } from '../../protocol/headers.js';
@@ -27,7 +27,7 @@ export function jitteredRetryMs(random: () => number = Math.random): number {
  */
 export type SseChunk = string | readonly Uint8Array[] | null;
 
-/** Produces the next chunk of the stream. Called once the previous chunk is written, at most one ahead of the socket. */
+/** Produces the next chunk of the stream. Called once the socket has taken the last one, or (`readAhead`) while it sends it. */
 export type SseProducer = (signal: AbortSignal) => Promise<SseChunk>;
 
 /** Node's response, HTTP/1.1 or HTTP/2 (what `c.env.outgoing` is under @hono/node-server). */
@@ -46,6 +46,8 @@ export interface SseOptions {
   readonly shutdown: Shutdown;
   readonly onClose: () => void;
   readonly pingIntervalMs: number;
+  /** True when the next chunk is there to read now (a reader behind the ack): read it while the socket is full. */
+  readonly readAhead?: () => boolean;
 }
 
 /**
@@ -86,15 +88,17 @@ export function sseResponse(outgoing: NodeResponse, produce: SseProducer, option
       // Gone before its 'close' could be heard (or before this stream listened for it).
       if (sink.destroyed || sink.writableEnded) return;
       const taken = write(sink, chunk);
-      // The next chunk is read while the socket sends this one: a reader catching up waits for
-      // the database or for its socket, not for each in turn. Never more than that one ahead.
-      const next = produce(local.signal);
+      // A reader behind the ack gets its next chunk read while the socket sends this one: it
+      // waits for the database or for its socket, not for each in turn, and never more than
+      // one chunk ahead. A viewer at the live edge waits for its socket first, so whatever
+      // commits meanwhile leaves in one write (read ahead, it went in many small ones).
+      const next = !taken && options.readAhead?.() === true ? produce(local.signal) : undefined;
       // Awaited below; until then a failure must not count as an unhandled rejection.
-      next.catch(() => {});
+      next?.catch(() => {});
       // A closed response refuses writes too: `closed` tells that apart from a full buffer.
       if (!taken && !closed) await drained(sink, local.signal);
       if (closed) return;
-      chunk = await next;
+      chunk = await (next ?? produce(local.signal));
     }
   };
   let pumping = false;
