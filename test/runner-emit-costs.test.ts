@@ -30,6 +30,10 @@ describe('the cost of an emit', () => {
     await rm(spoolDir, { recursive: true, force: true });
   });
 
+  /** A spool of one build in this test's directory, one 64 MiB segment, with this durability and cache. */
+  const openSpool = (buildId: string, durability: 'group' | 'none', cacheBytes: number) =>
+    Spool.open({ spoolDir, buildId, durability, groupCommitMs: 0, segmentBytes: 64 * 1024 * 1024, cacheBytes, maxSpoolBytes: 1024 * 1024 * 1024 });
+
   const openSilent = async () => (runner = await openRunner({ url: 'http://runlog.test', buildId: 'b1', token: 't', spoolDir, fetch: silentFetch, heartbeatIntervalMs: 0 }));
 
   it('serialises each event once: N emits of one type → N JSON.stringify calls, a few more for the time stamps', async () => {
@@ -76,15 +80,7 @@ describe('the cost of an emit', () => {
   });
 
   it('writes a burst of group-durability appends with a few write calls and no copy into one buffer', async () => {
-    const spool = await Spool.open({
-      spoolDir,
-      buildId: 'b2',
-      durability: 'group',
-      groupCommitMs: 0,
-      segmentBytes: 64 * 1024 * 1024,
-      cacheBytes: 4 * 1024 * 1024,
-      maxSpoolBytes: 1024 * 1024 * 1024,
-    });
+    const spool = await openSpool('b2', 'group', 4 * 1024 * 1024);
     try {
       await spool.append(1, false, '{"type":"log","data":{},"time":null}'); // the segment file exists
       // Count writes of the segment file (every FileHandle shares one prototype).
@@ -113,15 +109,8 @@ describe('the cost of an emit', () => {
   });
 
   it('chains acked records the uploader read from disk without reading them again: 0 file reads in advance', async () => {
-    const spool = await Spool.open({
-      spoolDir,
-      buildId: 'b3',
-      durability: 'none',
-      groupCommitMs: 0,
-      segmentBytes: 64 * 1024 * 1024,
-      cacheBytes: 0, // everything the uploader sends comes from disk
-      maxSpoolBytes: 1024 * 1024 * 1024,
-    });
+    // No cache: everything the uploader sends comes from disk.
+    const spool = await openSpool('b3', 'none', 0);
     try {
       const events = Array.from({ length: 3000 }, (_, i) => ({ type: 'log', data: { stream: 'stdout', line: `line ${i + 1}` }, time: null }));
       await Promise.all(events.map((e, i) => spool.append(i + 1, false, JSON.stringify(e))));
@@ -139,15 +128,7 @@ describe('the cost of an emit', () => {
   });
 
   it('reads and chains a batch from memory in a few promises, not a few per record', async () => {
-    const spool = await Spool.open({
-      spoolDir,
-      buildId: 'b4',
-      durability: 'none',
-      groupCommitMs: 0,
-      segmentBytes: 64 * 1024 * 1024,
-      cacheBytes: 64 * 1024 * 1024,
-      maxSpoolBytes: 1024 * 1024 * 1024,
-    });
+    const spool = await openSpool('b4', 'none', 64 * 1024 * 1024);
     try {
       await Promise.all(Array.from({ length: 1000 }, (_, i) => spool.append(i + 1, false, `{"type":"log","data":{"line":"line ${i + 1}"},"time":null}`)));
       let promises = 0;
