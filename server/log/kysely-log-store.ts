@@ -3,8 +3,7 @@ import { sql, type Kysely, type RawBuilder, type Selectable, type Transaction } 
 import type { BuildsTable, DatabaseSchema } from '../db/schema.js';
 import { ProblemError, buildNotFound } from '../errors.js';
 import { encodeHubMessage, type HubAddress } from './hub-message.js';
-import { applyBatch, type AppendBatch, type BuildWriteState, type StoredEvent } from './append-plan.js';
-import type { PlanResult } from './append-plan.js';
+import { applyBatch, type AppendBatch, type BuildWriteState, type PlanResult, type StoredEvent } from './append-plan.js';
 import type { BuildAdvance, BuildRecord, CommitOutcome, CreateBuildInput, LogStore, PageFormat, PendingAppend, StoredPage } from './log-store.js';
 import { eventJsonTail, type PageBounds } from './event-json.js';
 import { catchUpLineIndex, lineRowsInsert, readLineData, readLines, searchLines, type LineIndexState, type SearchResult, type StoredLine } from './kysely-log-lines.js';
@@ -188,11 +187,7 @@ export class KyselyLogStore implements LogStore {
     const edge = this.#rows.atEdge(appends);
     if (edge.size === 0) return this.#commitLocked(appends, receivedAt);
     const atEdge = appends.flatMap((a, i) => (edge.has(a.buildId) ? [i] : []));
-    const planned = this.#plan(
-      atEdge.map((i) => appends[i]!),
-      edge,
-      receivedAt,
-    );
+    const planned = this.#plan(atEdge.map((i) => appends[i]!), edge, receivedAt);
     let written: { advances: BuildAdvance[]; taken: ReadonlySet<string> };
     try {
       written = await this.#write(this.#db, [...edge.values()], true);
@@ -211,10 +206,7 @@ export class KyselyLogStore implements LogStore {
     });
     const rest = appends.flatMap((a, i) => (results[i] === undefined ? [i] : []));
     if (rest.length === 0) return { results: results as PlanResult[], advances: written.advances };
-    const locked = await this.#commitLocked(
-      rest.map((i) => appends[i]!),
-      receivedAt,
-    );
+    const locked = await this.#commitLocked(rest.map((i) => appends[i]!), receivedAt);
     rest.forEach((i, k) => (results[i] = locked.results[k]));
     return { results: results as PlanResult[], advances: [...written.advances, ...locked.advances] };
   }
