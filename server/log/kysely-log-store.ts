@@ -8,6 +8,7 @@ import type { BuildAdvance, BuildRecord, CommitOutcome, CreateBuildInput, LogSto
 import { eventJsonTail, type PageBounds } from './event-json.js';
 import { catchUpLineIndex, lineRowsInsert, readLineData, readLines, searchLines, type LineIndexState, type SearchResult, type StoredLine } from './kysely-log-lines.js';
 import { numberLines, type LineRow } from './log-lines.js';
+import { REMEMBERED_ROWS, RememberedRows, lockedBuild, rememberedRow, type LockedBuild } from './remembered-rows.js';
 
 
 export interface KyselyLogStoreOptions {
@@ -428,94 +429,6 @@ function toBuildRecord(row: Selectable<BuildsTable>): BuildRecord {
   };
 }
 
-/** A build's row as one commit group locked or remembered it, and its write state from there. */
-interface LockedBuild {
-  readonly generation: string;
-  readonly write: BuildWriteState;
-  readonly lines: LineIndexState;
-  /** The row as read, for the guard of a commit on a remembered row. */
-  readonly before: BuildRow;
-}
-
-/** The columns of a builds row a commit reads. */
-interface BuildRow {
-  readonly buildId: string;
-  readonly generation: string;
-  readonly ack: number;
-  readonly final: number | null;
-  readonly epoch: number;
-  readonly digest: string;
-  readonly maxSeq: number;
-  readonly lastEventAt: Date | null;
-  readonly lines: LineIndexState;
-}
-
-function lockedBuild(row: BuildRow): LockedBuild {
-  const write: BuildWriteState = {
-    buildId: row.buildId,
-    ack: row.ack,
-    final: row.final,
-    epoch: row.epoch,
-    digest: row.digest,
-    maxSeq: row.maxSeq,
-    lastEventAt: row.lastEventAt,
-    stored: new Map(),
-    discardAbove: null,
-    inserts: [],
-    newlyAcked: [],
-  };
-  return { generation: row.generation, write, lines: row.lines, before: row };
-}
-
-function rememberedRow(locked: LockedBuild, lines: LineIndexState): BuildRow {
-  const w = locked.write;
-  return { buildId: w.buildId, generation: locked.generation, ack: w.ack, final: w.final, epoch: w.epoch, digest: w.digest, maxSeq: w.maxSeq, lastEventAt: w.lastEventAt, lines };
-}
-
-/** Builds whose rows are remembered at most; the least recently committed are forgotten first. */
-const REMEMBERED_ROWS = 10_000;
-
 /** PostgreSQL's unique_violation and deadlock_detected. */
 const UNIQUE_VIOLATION = '23505';
 const DEADLOCK_DETECTED = '40P01';
-
-/** The builds rows this instance's commits wrote last, bounded, least recently committed evicted. */
-class RememberedRows {
-  readonly #max: number;
-  readonly #rows = new Map<string, BuildRow>();
-
-  constructor(max: number) {
-    this.#max = max;
-  }
-
-  remember(row: BuildRow): void {
-    this.#rows.delete(row.buildId);
-    this.#rows.set(row.buildId, row);
-    if (this.#rows.size > this.#max) this.#rows.delete(this.#rows.keys().next().value!);
-  }
-
-  forget(buildId: string): void {
-    this.#rows.delete(buildId);
-  }
-
-  /**
-   * Fresh write states for the builds of the group that are remembered and whose appends all
-   * stay at the live edge — nothing stored above the ack, every batch past the highest stored
-   * seq, no takeover — so no stored event needs reading.
-   */
-  atEdge(appends: readonly PendingAppend[]): Map<string, LockedBuild> {
-    const states = new Map<string, LockedBuild>();
-    const off = new Set<string>();
-    for (const { buildId, batch } of appends) {
-      if (off.has(buildId)) continue;
-      const row = this.#rows.get(buildId);
-      if (row === undefined || row.maxSeq !== row.ack || batch.from <= row.maxSeq || batch.epoch !== row.epoch) {
-        off.add(buildId);
-        states.delete(buildId);
-      } else if (!states.has(buildId)) {
-        states.set(buildId, lockedBuild(row));
-      }
-    }
-    return states;
-  }
-}
