@@ -13,7 +13,8 @@ import { EMPTY_DIGEST } from '../protocol/index.js';
 import { SpoolError } from './errors.js';
 import type { Durability } from './options.js';
 import { chainRecord } from './record-chain.js';
-import { encodeRecord, recordBytes, recordIsFinal, recordPayload, type SpoolRecord } from './record-codec.js';
+import { encodeRecord, recordBytes, type SpoolRecord } from './record-codec.js';
+import { SpoolCache } from './spool-cache.js';
 import { acquireLock, readMeta, writeMeta, type SpoolMeta } from './spool-files.js';
 import { recoverSegments, type ScanSummary } from './spool-recovery.js';
 import { findSegment, scanFile, seekOffset, type Segment } from './spool-segments.js';
@@ -30,9 +31,6 @@ export interface SpoolOptions {
   /** Unacked bytes past which `append` waits. */
   readonly maxSpoolBytes: number;
 }
-
-/** An append, waiting for space and then for the writer: one object per event. */
-type Waiting = PendingWrite;
 
 /** What a spool looks like from outside. */
 export interface SpoolState {
@@ -62,17 +60,8 @@ export class Spool {
   #durableSeq: number;
   #finalSeq: number | null;
   #unackedBytes: number;
-  /**
-   * The newest records, consecutive from `#cacheFirst`, so most uploads never read the disk:
-   * `#cache[#cacheHead…]`. A queue by index, because `shift()` on an array this long copies it
-   * (V8 cannot trim large arrays in place): evicting per emit made `emit` 42 % `#evictOne`.
-   * Each entry is the record's bytes as encoded (seq and flags inside): no object per cached
-   * record besides its buffer view, since thousands of them outlive the young generation.
-   */
-  #cache: Array<Buffer | undefined> = [];
-  #cacheHead = 0;
-  #cacheFirst = 0;
-  #cacheBytes = 0;
+  /** The newest records, so most uploads never read the disk. */
+  readonly #cache: SpoolCache;
   /**
    * The runs of records `read` last took from disk (consecutive seqs each, newest last): once
    * the server acks them, `advance` needs them again for the hash chain, and a backlog larger
@@ -81,7 +70,7 @@ export class Spool {
    */
   #readBack: SpoolRecord[][] = [];
   /** Appends held back by `maxSpoolBytes`, in seq order. */
-  #waiting: Waiting[] = [];
+  #waiting: PendingWrite[] = [];
   #advancing: Promise<unknown> = Promise.resolve();
   #closed = false;
   /** Called when more records became durable (the uploader may send them). */
@@ -92,6 +81,7 @@ export class Spool {
   private constructor(dir: string, options: SpoolOptions, meta: SpoolMeta, segments: Segment[], scan: ScanSummary, unlock: () => Promise<void>) {
     this.#dir = dir;
     this.#options = options;
+    this.#cache = new SpoolCache(options.cacheBytes);
     this.#meta = meta;
     this.#segments = segments;
     this.#unlock = unlock;
@@ -171,7 +161,7 @@ export class Spool {
     if (final) this.#finalSeq = seq;
     const bytes = encodeRecord(seq, final, payload);
     return new Promise<number>((resolve, reject) => {
-      const item: Waiting = { seq, bytes, resolve, reject };
+      const item: PendingWrite = { seq, bytes, resolve, reject };
       // A lone record larger than the limit still goes in when nothing else is unacked.
       if (this.#waiting.length > 0 || (this.#unackedBytes > 0 && this.#unackedBytes + bytes.length > this.#options.maxSpoolBytes)) {
         this.#waiting.push(item);
@@ -181,29 +171,10 @@ export class Spool {
     });
   }
 
-  #admit(item: Waiting): void {
+  #admit(item: PendingWrite): void {
     this.#unackedBytes += item.bytes.length;
-    this.#cache.push(item.bytes);
-    if (this.#cachedCount === 1) this.#cacheFirst = item.seq;
-    this.#cacheBytes += cachedSize(item.bytes);
-    while (this.#cacheBytes > this.#options.cacheBytes && this.#cachedCount > 0) this.#evictOne();
+    this.#cache.add(item.seq, item.bytes);
     this.#writer.enqueue(item);
-  }
-
-  #evictOne(): void {
-    const dropped = this.#cache[this.#cacheHead]!;
-    this.#cache[this.#cacheHead++] = undefined;
-    this.#cacheBytes -= cachedSize(dropped);
-    this.#cacheFirst++;
-    // Compact once the dead front outweighs the live part: amortised O(1) per record.
-    if (this.#cacheHead > 1024 && this.#cacheHead * 2 > this.#cache.length) {
-      this.#cache = this.#cache.slice(this.#cacheHead);
-      this.#cacheHead = 0;
-    }
-  }
-
-  get #cachedCount(): number {
-    return this.#cache.length - this.#cacheHead;
   }
 
   #admitWaiting(): void {
@@ -234,7 +205,7 @@ export class Spool {
         bytes += record.payload.length;
       }
     }
-    if (out.length > 0 && (this.#cachedCount === 0 || out[0]!.seq < this.#cacheFirst)) {
+    if (out.length > 0 && !this.#cache.holdsFrom(out[0]!.seq)) {
       this.#readBack.push(out);
       if (this.#readBack.length > READ_BACK_RUNS) this.#readBack.shift();
     }
@@ -255,14 +226,10 @@ export class Spool {
   async *#runs(from: number, to: number): AsyncGenerator<readonly SpoolRecord[]> {
     let seq = from;
     while (seq <= to) {
-      if (this.#cachedCount > 0 && seq >= this.#cacheFirst) {
-        const last = Math.min(to, this.#cacheFirst + this.#cachedCount - 1);
-        if (seq > last) throw new SpoolError('spool_corrupt', `Seq ${seq} is not in the spool (last ${this.#lastSeq})`);
-        const run: SpoolRecord[] = [];
-        for (let i = this.#cacheHead + seq - this.#cacheFirst; seq <= last; i++, seq++) {
-          const bytes = this.#cache[i]!;
-          run.push({ seq, final: recordIsFinal(bytes), payload: recordPayload(bytes) });
-        }
+      if (this.#cache.holdsFrom(seq)) {
+        const run = this.#cache.run(seq, to);
+        if (run.length === 0) throw new SpoolError('spool_corrupt', `Seq ${seq} is not in the spool (last ${this.#lastSeq})`);
+        seq += run.length;
         yield run;
         continue;
       }
@@ -288,7 +255,7 @@ export class Spool {
           seq++;
         }
         at++;
-        if (seq > to || (this.#cachedCount > 0 && seq >= this.#cacheFirst)) break;
+        if (seq > to || this.#cache.holdsFrom(seq)) break;
         if (run.length >= MAX_DISK_RUN) {
           yield run;
           run = [];
@@ -326,7 +293,7 @@ export class Spool {
     }
     this.#meta = { ...meta, trimmedTo: ack, digest, final };
     this.#unackedBytes -= freed;
-    while (this.#cachedCount > 0 && this.#cacheFirst <= ack) this.#evictOne();
+    this.#cache.dropThrough(ack);
     this.#readBack = this.#readBack.filter((run) => run.at(-1)!.seq > ack);
     // Whole segments behind the ack go; the active (last) one stays for the writer.
     let dead = 0;
@@ -366,9 +333,7 @@ export class Spool {
     } else if (this.#finalSeq !== null && this.#finalSeq <= ack) {
       this.#finalSeq = null;
     }
-    this.#cache = [];
-    this.#cacheHead = 0;
-    this.#cacheBytes = 0;
+    this.#cache.clear();
     this.#readBack = [];
     this.#meta = { ...this.#meta, epoch, trimmedTo: ack, digest, final: null };
     await this.#saveMeta();
@@ -407,10 +372,3 @@ const MAX_DISK_RUN = 1024;
 
 /** Runs `#readBack` keeps: the batches in flight (4 by default) and as many read after them. */
 const READ_BACK_RUNS = 8;
-
-/** What a cached record costs: its payload plus the JS objects around it (counted as before the cache held bare buffers). */
-const CACHED_RECORD_OVERHEAD_BYTES = 160;
-
-function cachedSize(bytes: Buffer): number {
-  return bytes.length - recordBytes(0) + CACHED_RECORD_OVERHEAD_BYTES;
-}
