@@ -1,13 +1,13 @@
 // LogStore over kysely: the SQL of PROTOCOL §Append and §Read, the same for PGlite and PostgreSQL.
-import { sql, type Kysely, type RawBuilder, type Selectable, type Transaction } from 'kysely';
+import { sql, type Kysely, type Selectable, type Transaction } from 'kysely';
 import type { BuildsTable, DatabaseSchema } from '../db/schema.js';
 import { ProblemError, buildNotFound } from '../errors.js';
-import { encodeHubMessage, type HubAddress } from './hub-message.js';
+import type { HubAddress } from './hub-message.js';
 import { applyBatch, type AppendBatch, type BuildWriteState, type PlanResult, type StoredEvent } from './append-plan.js';
 import type { BuildAdvance, BuildRecord, CommitOutcome, CreateBuildInput, LogStore, PageFormat, PendingAppend, StoredPage } from './log-store.js';
-import { eventJsonTail, type PageBounds } from './event-json.js';
-import { catchUpLineIndex, lineRowsInsert, readLineData, readLines, searchLines, type LineIndexState, type SearchResult, type StoredLine } from './kysely-log-lines.js';
-import { numberLines, type LineRow } from './log-lines.js';
+import type { PageBounds } from './event-json.js';
+import { writeGroup } from './group-write.js';
+import { catchUpLineIndex, readLineData, readLines, searchLines, type SearchResult, type StoredLine } from './kysely-log-lines.js';
 import { REMEMBERED_ROWS, RememberedRows, lockedBuild, rememberedRow, type LockedBuild } from './remembered-rows.js';
 
 
@@ -268,112 +268,13 @@ export class KyselyLogStore implements LogStore {
     return states;
   }
 
-  /**
-   * Writes what the group planned. `guarded`: the rows were not locked but remembered, so the
-   * UPDATE takes a build only while its row is as remembered and everything else is written for
-   * the builds it took; `taken` says which. Every build of the group is updated (a refused
-   * append was judged on the remembered row too), and remembered as written.
-   */
-  async #write(executor: Kysely<DatabaseSchema> | Transaction<DatabaseSchema>, locked: LockedBuild[], guarded: boolean): Promise<{ advances: BuildAdvance[]; taken: ReadonlySet<string> }> {
-    const states = locked.map((l) => l.write);
-    for (const state of states) {
-      // Only the locked path sees a takeover (`atEdge` leaves epochs alone).
-      if (state.discardAbove !== null) {
-        await executor.deleteFrom('events').where('build_id', '=', state.buildId).where('seq', '>', state.discardAbove).execute();
-      }
-    }
-    // PROTOCOL §Log lines: the lines the ack passed get their numbers in the same transaction,
-    // when the build's index is current (else catchUpLineIndex fills it on the first read).
-    const lineIds: string[] = [];
-    const lineRows: LineRow[] = [];
-    const lines = new Map<string, LineIndexState>();
-    for (const { write, lines: index } of locked) {
-      if (write.newlyAcked.length === 0 || index.seq !== write.newlyAcked[0]!.seq - 1) {
-        lines.set(write.buildId, index);
-        continue;
-      }
-      const rows = numberLines(write.newlyAcked, index.count);
-      for (const row of rows) lineIds.push(write.buildId), lineRows.push(row);
-      lines.set(write.buildId, { count: index.count + rows.length, seq: write.ack });
-    }
-    const changed = guarded ? states : states.filter((s) => s.inserts.length > 0 || s.discardAbove !== null || s.newlyAcked.length > 0);
-    const advances: BuildAdvance[] = changed
-      .filter((s) => s.newlyAcked.length > 0 || s.discardAbove !== null)
-      .map((s) => ({ buildId: s.buildId, ack: s.ack, final: s.final, events: s.newlyAcked }));
-    const before = new Map(locked.map((l) => [l.write.buildId, l.before]));
-    // Only builds the UPDATE took get their events, lines and notice.
-    const takenOnly = (column: RawBuilder<unknown>) => (guarded ? sql`WHERE ${column} IN (SELECT build_id FROM moved)` : sql``);
-
-    // One statement writes it all — events, line index, builds, the NOTIFY — however many
-    // builds the group holds: every round trip inside the transaction is paid by every append
-    // waiting on its row locks. Rows travel as arrays, one parameter a column, so building and
-    // sending it costs the same for 1 row as for 10 000.
-    const writes = [];
-    if (changed.length > 0) {
-      // The guard: every column a commit or the line indexer moves, as this group last saw it.
-      const guard = guarded
-        ? sql`AND b.build_id IN (SELECT build_id FROM locked) AND b.generation = u.old_generation AND b.ack = u.old_ack AND b.max_seq = u.old_max_seq AND b.epoch = u.old_epoch
-            AND b.final IS NOT DISTINCT FROM u.old_final AND b.log_lines = u.old_log_lines AND b.log_lines_seq = u.old_log_lines_seq`
-        : sql``;
-      const was = changed.map((s) => before.get(s.buildId)!);
-      // Unlocked until here: take the rows in id order, as the locked path does, so that two
-      // instances never wait on each other in a circle.
-      if (guarded) {
-        writes.push(sql`locked AS (
-          SELECT build_id FROM builds WHERE build_id = ANY(${changed.map((s) => s.buildId)}::text[]) ORDER BY build_id FOR UPDATE)`);
-      }
-      writes.push(sql`moved AS (
-        UPDATE builds AS b SET ack = u.ack, final = u.final, epoch = u.epoch, digest = u.digest,
-          last_event_at = u.last_event_at, max_seq = u.max_seq, log_lines = u.log_lines, log_lines_seq = u.log_lines_seq
-        FROM unnest(
-          ${changed.map((s) => s.buildId)}::text[], ${changed.map((s) => s.ack)}::bigint[],
-          ${changed.map((s) => s.final)}::bigint[], ${changed.map((s) => s.epoch)}::bigint[],
-          ${changed.map((s) => s.digest)}::text[], ${changed.map((s) => s.lastEventAt?.toISOString() ?? null)}::timestamptz[],
-          ${changed.map((s) => s.maxSeq)}::bigint[], ${changed.map((s) => lines.get(s.buildId)!.count)}::bigint[],
-          ${changed.map((s) => lines.get(s.buildId)!.seq)}::bigint[],
-          ${was.map((w) => w.generation)}::text[], ${was.map((w) => w.ack)}::bigint[], ${was.map((w) => w.maxSeq)}::bigint[],
-          ${was.map((w) => w.epoch)}::bigint[], ${was.map((w) => w.final)}::bigint[],
-          ${was.map((w) => w.lines.count)}::bigint[], ${was.map((w) => w.lines.seq)}::bigint[])
-          AS u(build_id, ack, final, epoch, digest, last_event_at, max_seq, log_lines, log_lines_seq,
-               old_generation, old_ack, old_max_seq, old_epoch, old_final, old_log_lines, old_log_lines_seq)
-        WHERE b.build_id = u.build_id ${guard}
-        RETURNING b.build_id)`);
-    }
-    const inserts = states.flatMap((s) => s.inserts.map((e) => ({ buildId: s.buildId, event: e })));
-    if (inserts.length > 0) {
-      // A group's new events share one receivedAt: printed once, not once per event.
-      const receivedAtIsos = isoStrings(inserts.map((r) => r.event.receivedAt));
-      writes.push(sql`new_events AS (
-        INSERT INTO events (build_id, seq, type, data, time, received_at, json_tail)
-        SELECT * FROM unnest(
-          ${inserts.map((r) => r.buildId)}::text[], ${inserts.map((r) => r.event.seq)}::bigint[],
-          ${inserts.map((r) => r.event.type)}::text[], ${inserts.map((r) => r.event.data)}::text[],
-          ${inserts.map((r) => r.event.time)}::text[], ${receivedAtIsos}::timestamptz[],
-          ${inserts.map((r, i) => eventJsonTail(r.event.time, receivedAtIsos[i]!))}::text[])
-          AS e(build_id, seq, type, data, time, received_at, json_tail)
-        ${takenOnly(sql`e.build_id`)})`);
-    }
-    if (lineRows.length > 0) writes.push(sql`new_lines AS (${lineRowsInsert(lineIds, lineRows, takenOnly(sql`l.build_id`))})`);
-    const taken = new Set<string>();
-    if (writes.length > 0) {
-      const address = this.#options.notify;
-      // NOTIFY is delivered at commit, never for a rolled-back group.
-      const notify =
-        address !== undefined && advances.length > 0
-          ? sql`(SELECT count(pg_notify(${address.channel}, n.p)) FROM unnest(
-              ${advances.map((a) => a.buildId)}::text[],
-              ${advances.map((a) => encodeHubMessage({ kind: 'advanced', buildId: a.buildId, ack: a.ack, final: a.final }, address.origin))}::text[]) AS n(build_id, p)
-              ${takenOnly(sql`n.build_id`)})`
-          : sql`0`;
-      const main = changed.length > 0 ? sql`SELECT build_id, ${notify} AS notified FROM moved` : sql`SELECT NULL::text AS build_id, ${notify} AS notified`;
-      const { rows } = await sql<{ build_id: string | null }>`WITH ${sql.join(writes)} ${main}`.execute(executor);
-      for (const row of rows) if (row.build_id !== null) taken.add(row.build_id);
-    }
-    if (!guarded) for (const s of states) taken.add(s.buildId);
+  /** Writes what the group planned (`writeGroup`) and remembers the rows it wrote. */
+  async #write(executor: Kysely<DatabaseSchema> | Transaction<DatabaseSchema>, locked: readonly LockedBuild[], guarded: boolean): Promise<{ advances: BuildAdvance[]; taken: ReadonlySet<string> }> {
+    const written = await writeGroup(executor, locked, guarded, this.#options.notify);
     for (const l of locked) {
-      if (taken.has(l.write.buildId)) this.#rows.remember(rememberedRow(l, lines.get(l.write.buildId)!));
+      if (written.taken.has(l.write.buildId)) this.#rows.remember(rememberedRow(l, written.lines.get(l.write.buildId)!));
     }
-    return { advances: guarded ? advances.filter((a) => taken.has(a.buildId)) : advances, taken };
+    return written;
   }
 }
 
@@ -400,17 +301,6 @@ async function loadStoredEvents(trx: Transaction<DatabaseSchema>, builds: Readon
   for (const r of rows) {
     byId.get(r.build_id)!.stored.set(r.seq, { seq: r.seq, type: r.type, data: r.data, time: r.time, receivedAt: r.received_at });
   }
-}
-
-/** Each date as Date#toISOString prints it, printing a run of the same date once. */
-function isoStrings(dates: readonly Date[]): string[] {
-  let last: Date | undefined;
-  let iso = '';
-  return dates.map((date) => {
-    if (date !== last && date.getTime() !== last?.getTime()) iso = date.toISOString();
-    last = date;
-    return iso;
-  });
 }
 
 function toBuildRecord(row: Selectable<BuildsTable>): BuildRecord {
