@@ -75,9 +75,10 @@ function sorted(values: number[]): number[] {
 
 /**
  * POSTs until it is answered 200; answers 503/408 and reset sockets are counted and retried after
- * a short pause. Gives up at `deadlineUs` (an overloaded server in an open loop never catches up).
+ * the server's Retry-After (20 ms without one), as @runlog/runner waits. Gives up at `deadlineUs`
+ * (an overloaded server in an open loop never catches up).
  */
-async function appendUntilAccepted(url: string, runner: RunnerRef, body: string, figures: { refused: number; requests: number }, deadlineUs = Infinity, honourRetryAfter = false): Promise<boolean> {
+async function appendUntilAccepted(url: string, runner: RunnerRef, body: string, figures: { refused: number; requests: number }, deadlineUs = Infinity): Promise<boolean> {
   for (;;) {
     const left = (deadlineUs - monoUs()) / 1000;
     if (left <= 0) return false;
@@ -97,7 +98,7 @@ async function appendUntilAccepted(url: string, runner: RunnerRef, body: string,
     if (answer.status !== 503 && answer.status !== 429 && answer.status !== 408) throw new Error(`append answered ${answer.status}: ${answer.body.toString().slice(0, 300)}`);
     figures.refused++;
     const retryAfterMs = Number(answer.headers['retry-after'] ?? 0) * 1000;
-    await new Promise((r) => setTimeout(r, honourRetryAfter ? Math.max(20, retryAfterMs) : 20));
+    await new Promise((r) => setTimeout(r, Math.max(20, retryAfterMs)));
   }
 }
 
@@ -170,7 +171,7 @@ async function appendOpen(task: AppendOpenTask): Promise<AppendFigures> {
           const sent = monoUs();
           inFlight++;
           lanes.push(
-            appendUntilAccepted(task.url, runner, stampedBatchBody(from, stamps, task.eventBytes, final), figures, giveUpUs, true).then((accepted) => {
+            appendUntilAccepted(task.url, runner, stampedBatchBody(from, stamps, task.eventBytes, final), figures, giveUpUs).then((accepted) => {
               inFlight--;
               if (accepted) {
                 latencies.push((monoUs() - sent) / 1000);
