@@ -8,6 +8,7 @@ import { Kysely, PostgresDialect, sql } from 'kysely';
 import pg from 'pg';
 import { migrateToLatest } from './migrations.js';
 import { PGlitePool } from './pglite-pool.js';
+import { PreparingClient } from './prepared-statements.js';
 import type { DatabaseSchema } from './schema.js';
 
 const INT8_OID = 20;
@@ -44,6 +45,8 @@ export interface DatabaseOptions {
   readonly dataDir: string;
   /** Milliseconds a PostgreSQL query or connect may take before it counts as unreachable. */
   readonly queryTimeoutMs?: number;
+  /** PostgreSQL connections in the pool. @default 10 */
+  readonly maxConnections?: number;
 }
 
 export async function openDatabase(options: DatabaseOptions): Promise<Database> {
@@ -161,7 +164,7 @@ async function openPostgres(connectionString: string, options: DatabaseOptions):
     options: `-c search_path=${options.databaseSchema}`,
     types: { getTypeParser: ((oid: number, format?: string) => (oid === INT8_OID ? parseInt8 : pg.types.getTypeParser(oid, format as 'text'))) as typeof pg.types.getTypeParser },
   };
-  const pool = new pg.Pool({ ...clientConfig, max: 10, idleTimeoutMillis: 30_000 });
+  const pool = new pg.Pool({ ...clientConfig, Client: PreparingClient, max: options.maxConnections ?? 10, idleTimeoutMillis: 30_000 });
   // A client losing its connection must not crash the process, whether idle in the pool or
   // checked out between two statements of a transaction; the next query reports it.
   pool.on('error', () => {});

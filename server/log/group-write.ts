@@ -1,6 +1,7 @@
 // The SQL that writes one commit group (ARCHITECTURE §The log engine): its events, their log
 // lines, its build rows and its NOTIFY, in one statement of data-modifying CTEs.
 import { sql, type Kysely, type RawBuilder, type Transaction } from 'kysely';
+import { PREPARED_MARKER } from '../db/prepared-statements.js';
 import type { DatabaseSchema } from '../db/schema.js';
 import { eventJsonTail } from './event-json.js';
 import { encodeHubMessage, type HubAddress } from './hub-message.js';
@@ -116,7 +117,7 @@ export async function writeGroup(
           ${advances.map((a) => encodeHubMessage({ kind: 'advanced', buildId: a.buildId, ack: a.ack, final: a.final }, notify.origin))}::text[]) AS n(build_id, p)
           ${takenOnly(sql`n.build_id`)})`
       : sql`0`;
-  const { rows } = await sql<{ build_id: string }>`WITH ${sql.join(writes)} SELECT build_id, ${notified} AS notified FROM moved`.execute(executor);
+  const { rows } = await sql<{ build_id: string }>`${sql.raw(PREPARED_MARKER)} WITH ${sql.join(writes)} SELECT build_id, ${notified} AS notified FROM moved`.execute(executor);
   if (!guarded) return { advances, taken: new Set(states.map((s) => s.buildId)), lines };
   const taken = new Set(rows.map((row) => row.build_id));
   return { advances: advances.filter((a) => taken.has(a.buildId)), taken, lines };

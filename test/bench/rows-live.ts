@@ -218,8 +218,10 @@ export async function latencyRow(pool: LoadPool, database: BenchDatabase, sizes:
     };
     const prepared = await pool.prepare([viewer, emitter]);
     const meter = serverCpuMeter(server);
+    const groupsBefore = await server.commitGroups();
     const results = await prepared.run();
     const cpu = meter.done();
+    const groups = commitGroupsNote(groupsBefore, await server.commitGroups());
     const delays = ascending(readersOf(results).flatMap((v) => v.delaysUs)).map((us) => us / 1000);
     const p50 = quantile(delays, 0.5);
     const p99 = quantile(delays, 0.99);
@@ -231,7 +233,7 @@ export async function latencyRow(pool: LoadPool, database: BenchDatabase, sizes:
       met: p50 <= 5 && p99 <= 25,
       serverCpu: cpu,
       clientCpu: clientCpuShare(results),
-      note: `${delays.length} events; default durability (group fsync)`,
+      note: `${delays.length} events; default durability (group fsync); ${groups}`,
       values: { p50Ms: p50, p99Ms: p99, events: delays.length },
     };
   } finally {
