@@ -27,6 +27,11 @@ function fakeStore(fail?: unknown) {
   return store as typeof store & LogStore;
 }
 
+/** Resolves once the store has taken its first group (a fixed sleep loses to a busy machine's loop). */
+async function firstGroupTaken(store: { groups: number[] }): Promise<void> {
+  while (store.groups.length === 0) await new Promise((r) => setImmediate(r));
+}
+
 const options = { maxQueued: 3, maxGroupEvents: 100, onCommitted: () => {} };
 const append = (buildId = 'b'): PendingAppend => ({ buildId, batch, generation: undefined });
 
@@ -36,7 +41,7 @@ describe('GroupCommitter', () => {
     const committer = new GroupCommitter(store, { ...options, maxQueued: 100 });
     store.hold();
     const first = committer.submit(append());
-    await new Promise((r) => setTimeout(r, 10));
+    await firstGroupTaken(store);
     const rest = Array.from({ length: 5 }, () => committer.submit(append()));
     store.release();
     await Promise.all([first, ...rest]);
@@ -48,7 +53,7 @@ describe('GroupCommitter', () => {
     const committer = new GroupCommitter(store, options);
     store.hold();
     const accepted = [committer.submit(append())];
-    await new Promise((r) => setTimeout(r, 10)); // the first is committing, out of the queue
+    await firstGroupTaken(store); // the first is committing, out of the queue
     accepted.push(committer.submit(append()), committer.submit(append()), committer.submit(append()));
     const refused = await committer.submit(append()).catch((e: unknown) => e);
     expect(refused).toBeInstanceOf(ProblemError);
