@@ -30,11 +30,27 @@ class SqlFileMigrationProvider implements MigrationProvider {
   }
 }
 
+/** PostgreSQL's invalid_schema_name. */
+const INVALID_SCHEMA_NAME = '3F000';
+/** Tries of a migration that lost the race described below. */
+const MIGRATION_TRIES = 5;
+
 export async function migrateToLatest(db: Kysely<unknown>, schema: string): Promise<void> {
   const migrator = new Migrator({ db, provider: new SqlFileMigrationProvider(), migrationTableSchema: schema });
-  const { error, results } = await migrator.migrateToLatest();
+  let outcome = await migrator.migrateToLatest();
+  // Kysely's migrator first lists the tables of every schema in the database, calling
+  // has_schema_privilege() by name; a schema another client drops meanwhile (another
+  // deployment's, a test's) fails that query with "schema … does not exist". Nothing was
+  // migrated yet, so it is tried again.
+  for (let tries = 1; tries < MIGRATION_TRIES && isOtherSchemaGone(outcome.error, schema); tries++) outcome = await migrator.migrateToLatest();
+  const { error, results } = outcome;
   if (error) {
     const failed = results?.find((r) => r.status === 'Error')?.migrationName ?? 'unknown';
     throw new Error(`Migration ${failed} failed: ${error instanceof Error ? error.message : String(error)}`, { cause: error });
   }
+}
+
+function isOtherSchemaGone(error: unknown, schema: string): boolean {
+  const code = (error as { code?: unknown } | undefined)?.code;
+  return code === INVALID_SCHEMA_NAME && !(error as Error).message.includes(`"${schema}"`);
 }
