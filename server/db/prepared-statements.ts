@@ -24,6 +24,7 @@ function statementName(text: string): string {
 
 /** A `pg` client that runs marked statements as named (prepared) ones. */
 export class PreparingClient extends pg.Client {
+  // pg's query() has a dozen overloads; this one forwards every call, changing only marked texts.
   override query(...args: unknown[]): never {
     const [config, values, callback] = args;
     if (typeof config === 'string' && config.startsWith(PREPARED_MARKER) && Array.isArray(values)) {
