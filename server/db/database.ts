@@ -1,13 +1,13 @@
 // Opens the database: embedded PGlite in the data directory by default, PostgreSQL when a
 // connection string is given. Both are the same SQL behind one Kysely instance.
-import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { mkdir } from 'node:fs/promises';
+import { mkdir, rm } from 'node:fs/promises';
 import path from 'node:path';
 import { Kysely, PostgresDialect, sql } from 'kysely';
 import pg from 'pg';
 import { migrateToLatest } from './migrations.js';
 import { PGlitePool } from './pglite-pool.js';
+import { defaultPgliteCacheDir, dropPgliteTemplate, pgliteTemplate, pgliteTemplateFile, runPgliteChild } from './pglite-template.js';
 import { PreparingClient } from './prepared-statements.js';
 import type { DatabaseSchema } from './schema.js';
 
@@ -47,10 +47,12 @@ export interface DatabaseOptions {
   readonly queryTimeoutMs?: number;
   /** PostgreSQL connections in the pool. @default 10 */
   readonly maxConnections?: number;
+  /** Where PGlite's template data directory is kept (`pglite-template.ts`); null: initdb every time. @default defaultPgliteCacheDir() */
+  readonly pgliteCacheDir?: string | null;
 }
 
 export async function openDatabase(options: DatabaseOptions): Promise<Database> {
-  const database = options.databaseUrl ? await openPostgres(options.databaseUrl, options) : await openPglite(options.dataDir);
+  const database = options.databaseUrl ? await openPostgres(options.databaseUrl, options) : await openPglite(options.dataDir, options.pgliteCacheDir === undefined ? defaultPgliteCacheDir() : options.pgliteCacheDir);
   try {
     if (database.kind === 'postgres') {
       // Instances (or workers) starting together on an empty database take turns: CREATE SCHEMA
@@ -98,39 +100,42 @@ const PGLITE_START_PARAMS = [
 ];
 
 /**
- * Creates PGlite's data directory in a short-lived child process. PGlite runs initdb in a
- * second, temporary PGlite instance; in the server's own heap its ~350 MiB of WASM memory stays
- * resident until a major GC, which an idle server may not do for minutes (830–900 MiB RSS for
- * the first minute on a fresh data directory). A worker thread frees the WASM memory but leaves
- * ~100 MiB in the allocator's arenas; a process returns everything when it exits.
+ * A database in `directory` exists after this: unpacked from the template when there is one,
+ * else by initdb — either way in a child process (`runPgliteChild` says why).
  */
-async function initialisePgliteDir(directory: string): Promise<void> {
+async function initialisePgliteDir(directory: string, cacheDir: string | null): Promise<void> {
   if (existsSync(path.join(directory, 'PG_VERSION'))) return;
-  const moduleUrl = import.meta.resolve('@electric-sql/pglite');
-  const code = `const [url, dir] = process.argv.slice(1); const { PGlite } = await import(url); const db = await PGlite.create(dir); await db.close();`;
-  const child = spawn(process.execPath, ['--input-type=module', '-e', code, moduleUrl, directory], { stdio: ['ignore', 'ignore', 'pipe'] });
-  let stderr = '';
-  child.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
-  await new Promise<void>((resolve, reject) => {
-    child.once('error', reject);
-    child.once('exit', (code) => (code === 0 ? resolve() : reject(new Error(`initialising PGlite in ${directory} failed (${code}): ${stderr.slice(-500)}`))));
-  });
+  const template = cacheDir === null ? undefined : await pgliteTemplateFile(cacheDir);
+  if (template !== undefined) {
+    try {
+      return await runPgliteChild(directory, template, undefined);
+    } catch {
+      // A template that does not load is dropped, and what it left of the directory with it.
+      await dropPgliteTemplate(cacheDir!);
+      await rm(directory, { recursive: true, force: true });
+    }
+  }
+  await runPgliteChild(directory, undefined, undefined);
 }
 
-async function openPglite(dataDir: string): Promise<Database> {
+async function openPglite(dataDir: string, cacheDir: string | null): Promise<Database> {
   const inMemory = dataDir.startsWith('memory://');
   const directory = inMemory ? dataDir : path.join(dataDir, 'pglite');
   if (!inMemory) {
     await mkdir(dataDir, { recursive: true });
-    await initialisePgliteDir(directory);
+    await initialisePgliteDir(directory, cacheDir);
   }
   // Loaded only here: a PostgreSQL deployment never pays for the WASM module.
   const { PGlite } = await import('@electric-sql/pglite');
   // Strict durability (no relaxedDurability): an acked event must survive kill -9.
-  const pglite = await PGlite.create(directory, {
-    parsers: { [INT8_OID]: parseInt8 },
-    startParams: PGLITE_START_PARAMS,
-  });
+  const create = (loadDataDir?: Blob) => PGlite.create(directory, { parsers: { [INT8_OID]: parseInt8 }, startParams: PGLITE_START_PARAMS, loadDataDir });
+  let pglite: Awaited<ReturnType<typeof create>> | undefined;
+  const template = inMemory && cacheDir !== null ? await pgliteTemplate(cacheDir) : undefined;
+  if (template !== undefined) {
+    // A template that does not load is dropped; initdb it is, this once.
+    pglite = await create(template).catch(() => dropPgliteTemplate(cacheDir!).then(() => undefined));
+  }
+  pglite ??= await create();
   const pool = new PGlitePool(pglite);
   const db = new Kysely<DatabaseSchema>({ dialect: new PostgresDialect({ pool }) });
   const held = new Set<string>();
