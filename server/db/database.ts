@@ -1,13 +1,13 @@
 // Opens the database: embedded PGlite in the data directory by default, PostgreSQL when a
 // connection string is given. Both are the same SQL behind one Kysely instance.
 import { existsSync } from 'node:fs';
-import { mkdir, rm } from 'node:fs/promises';
+import { mkdir, readFile, rm } from 'node:fs/promises';
 import path from 'node:path';
 import { Kysely, PostgresDialect, sql } from 'kysely';
 import pg from 'pg';
 import { migrateToLatest } from './migrations.js';
 import { PGlitePool } from './pglite-pool.js';
-import { defaultPgliteCacheDir, dropPgliteTemplate, pgliteTemplate, pgliteTemplateFile, runPgliteChild } from './pglite-template.js';
+import { defaultPgliteCacheDir, fromTemplate, runPgliteChild } from './pglite-template.js';
 import { PreparingClient } from './prepared-statements.js';
 import type { DatabaseSchema } from './schema.js';
 
@@ -105,17 +105,16 @@ const PGLITE_START_PARAMS = [
  */
 async function initialisePgliteDir(directory: string, cacheDir: string | null): Promise<void> {
   if (existsSync(path.join(directory, 'PG_VERSION'))) return;
-  const template = cacheDir === null ? undefined : await pgliteTemplateFile(cacheDir);
-  if (template !== undefined) {
-    try {
-      return await runPgliteChild(directory, template, undefined);
-    } catch {
-      // A template that does not load is dropped, and what it left of the directory with it.
-      await dropPgliteTemplate(cacheDir!);
-      await rm(directory, { recursive: true, force: true });
-    }
-  }
-  await runPgliteChild(directory, undefined, undefined);
+  await fromTemplate(
+    cacheDir,
+    (template) =>
+      runPgliteChild(directory, template, undefined).catch(async (error: unknown) => {
+        // What a template that failed to load left of the directory goes with it.
+        await rm(directory, { recursive: true, force: true });
+        throw error;
+      }),
+    () => runPgliteChild(directory, undefined, undefined),
+  );
 }
 
 async function openPglite(dataDir: string, cacheDir: string | null): Promise<Database> {
@@ -129,13 +128,8 @@ async function openPglite(dataDir: string, cacheDir: string | null): Promise<Dat
   const { PGlite } = await import('@electric-sql/pglite');
   // Strict durability (no relaxedDurability): an acked event must survive kill -9.
   const create = (loadDataDir?: Blob) => PGlite.create(directory, { parsers: { [INT8_OID]: parseInt8 }, startParams: PGLITE_START_PARAMS, loadDataDir });
-  let pglite: Awaited<ReturnType<typeof create>> | undefined;
-  const template = inMemory && cacheDir !== null ? await pgliteTemplate(cacheDir) : undefined;
-  if (template !== undefined) {
-    // A template that does not load is dropped; initdb it is, this once.
-    pglite = await create(template).catch(() => dropPgliteTemplate(cacheDir!).then(() => undefined));
-  }
-  pglite ??= await create();
+  // A directory was initialised above; a database in memory is unpacked here.
+  const pglite = inMemory ? await fromTemplate(cacheDir, async (template) => create(new Blob([await readFile(template)])), () => create()) : await create();
   const pool = new PGlitePool(pglite);
   const db = new Kysely<DatabaseSchema>({ dialect: new PostgresDialect({ pool }) });
   const held = new Set<string>();

@@ -5,7 +5,7 @@ import { PGlite } from '@electric-sql/pglite';
 import { sql } from 'kysely';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { openDatabase, type Database } from './database.js';
-import { defaultPgliteCacheDir, pgliteTemplateFile } from './pglite-template.js';
+import { defaultPgliteCacheDir, fromTemplate, pgliteTemplateFile } from './pglite-template.js';
 
 let scratch: string;
 let cacheDir: string;
@@ -71,14 +71,25 @@ describe('PGlite template', () => {
     expect(await pgliteTemplateFile(cacheDir)).toBeUndefined();
   });
 
-  it('is dropped when it does not load, and the database is made by initdb instead', async () => {
+  it('is dropped when it does not load, and initdb runs instead', async () => {
+    const file = await seedCache();
+    const used: string[] = [];
+    const made = await fromTemplate(
+      cacheDir,
+      async (template) => {
+        used.push(template);
+        throw new Error('does not load');
+      },
+      async () => 'by initdb',
+    );
+    expect([used, made]).toEqual([[file], 'by initdb']);
+    await expect(stat(file)).rejects.toMatchObject({ code: 'ENOENT' });
+  });
+
+  it('that does not load gives way to initdb for a new data directory too', async () => {
     const file = await seedCache();
     await writeFile(file, 'not a tar');
     expect(await tables(await open(path.join(scratch, 'data')))).toEqual(expect.arrayContaining(['builds', 'events']));
-    await expect(stat(file)).rejects.toMatchObject({ code: 'ENOENT' });
-
-    await writeFile(file, 'not a tar');
-    expect(await tables(await open('memory://'))).toEqual(expect.arrayContaining(['builds', 'events']));
     await expect(stat(file)).rejects.toMatchObject({ code: 'ENOENT' });
   });
 });

@@ -35,16 +35,20 @@ export async function pgliteTemplateFile(cacheDir: string): Promise<string | und
   }
 }
 
-/** The template's bytes, as `pgliteTemplateFile` finds or builds them. */
-export async function pgliteTemplate(cacheDir: string): Promise<Blob | undefined> {
-  const file = await pgliteTemplateFile(cacheDir);
-  return file === undefined ? undefined : readFile(file).then((bytes) => new Blob([bytes]), () => undefined);
-}
-
-/** Forgets the template (it failed to load): the next database builds it again. */
-export async function dropPgliteTemplate(cacheDir: string): Promise<void> {
-  const file = await templateFile(cacheDir).catch(() => undefined);
-  if (file !== undefined) await rm(file, { force: true });
+/**
+ * `withTemplate` given the template's path, when there is one and it loads; otherwise (no
+ * template, or it failed to load: it is dropped, so the next database builds it again)
+ * `withoutTemplate`, which runs initdb.
+ */
+export async function fromTemplate<T>(cacheDir: string | null, withTemplate: (file: string) => Promise<T>, withoutTemplate: () => Promise<T>): Promise<T> {
+  const file = cacheDir === null ? undefined : await pgliteTemplateFile(cacheDir);
+  if (file === undefined) return withoutTemplate();
+  try {
+    return await withTemplate(file);
+  } catch {
+    await rm(file, { force: true });
+    return withoutTemplate();
+  }
 }
 
 /**
