@@ -1,12 +1,17 @@
 // The compiled `runlog` bin as a user runs it: --help, one line per bad argument or variable,
 // the first start generates and prints the admin token's file, and acked events survive
-// kill -9 on PGlite.
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
+// kill -9 on PGlite; under `npm start`, a SIGTERM to npm reaches it.
+import { spawn } from 'node:child_process';
+import { readdirSync, readFileSync } from 'node:fs';
+import { mkdir, mkdtemp, readFile, rm, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { sampleEvents } from './support/test-server.js';
 import { runServerToExit, startServerProcess } from './support/server-process.js';
+
+const ROOT = fileURLToPath(new URL('../', import.meta.url));
 
 describe('the server process', () => {
   let dataDir: string;
@@ -69,7 +74,53 @@ describe('the server process', () => {
       expect(await second.stop('SIGTERM')).toBe(0);
     }
   });
+
+  it('under `npm start` is npm\'s own child, so SIGTERM to npm shuts it down gracefully instead of orphaning it', async () => {
+    // The repository's start script as it is, in a scratch project whose build step is a no-op
+    // (the real one rewrites server/dist, which other test files are using) and whose bin is
+    // the real one.
+    const project = path.join(dataDir, 'npm-start');
+    const { scripts } = JSON.parse(await readFile(path.join(ROOT, 'package.json'), 'utf8')) as { scripts: { start: string } };
+    await mkdir(path.join(project, 'scripts'), { recursive: true });
+    await mkdir(path.join(project, 'server', 'bin'), { recursive: true });
+    await writeFile(path.join(project, 'package.json'), JSON.stringify({ name: 'npm-start', private: true, scripts: { start: scripts.start } }));
+    await writeFile(path.join(project, 'scripts', 'build.mjs'), '');
+    await symlink(path.join(ROOT, 'server', 'bin', 'runlog.js'), path.join(project, 'server', 'bin', 'runlog.js'));
+    const npm = spawn('npm', ['start'], {
+      cwd: project,
+      env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', PORT: '0', RUNLOG_DATA_DIR: path.join(project, 'data') },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let out = '';
+    npm.stdout!.on('data', (d: Buffer) => (out += d.toString()));
+    npm.stderr!.on('data', (d: Buffer) => (out += d.toString()));
+    const exited = new Promise<number | null>((resolve) => npm.once('exit', (code) => resolve(code)));
+    await expect.poll(() => out, { timeout: 60_000, interval: 100 }).toMatch(/runlog listening on http/);
+    // With a shell between them, npm's forwarded SIGTERM ended the shell and left the server running.
+    const [server] = childrenOf(npm.pid!);
+    expect(server).toBeDefined();
+    expect(readFileSync(`/proc/${server}/cmdline`, 'utf8').split('\0')).toContain('server/bin/runlog.js');
+    npm.kill('SIGTERM');
+    expect(await exited).toBe(0);
+    expect(out).toContain('shutting down');
+    expect(() => process.kill(server!, 0)).toThrow(expect.objectContaining({ code: 'ESRCH' }));
+  });
 });
+
+/** Pids whose parent is `pid` (Linux's /proc). */
+function childrenOf(pid: number): number[] {
+  return readdirSync('/proc')
+    .filter((name) => /^\d+$/.test(name))
+    .filter((name) => {
+      try {
+        // The parent pid is the second field after the parenthesised command name.
+        return Number(readFileSync(`/proc/${name}/stat`, 'utf8').split(') ')[1]!.split(' ')[1]) === pid;
+      } catch {
+        return false;
+      }
+    })
+    .map(Number);
+}
 
 describe('the server process refusing a bad operating variable', () => {
   it('stops at start with one line for RUNLOG_WORKERS=0, an unknown retention unit and a key that is not the certificate\'s', async () => {

@@ -1,5 +1,5 @@
 // Rows about processes rather than load: idle memory after `npm start` on a fresh data
-// directory (whole process tree: npm, its shell, the server), the runner library's emit rate
+// directory (whole process tree: npm and the server, which the start script's shell execs), the runner library's emit rate
 // into its spool, and start-up times of the compiled bins.
 import { readFileSync } from 'node:fs';
 import { int, ms, ratio, type RowResult } from './bench-row.js';
@@ -62,7 +62,7 @@ export async function finishIdleWatch(watch: IdleWatch, seconds: number): Promis
     figure: `${int(tree)} MiB whole tree (server alone ${int(alone)} MiB); peak ${int(peak)} MiB`,
     target: `≤ ${target} MiB whole tree`,
     met: tree <= target,
-    note: 'tree = npm, its shell and the server',
+    note: 'tree = npm and the server',
     values: { treeMiB: tree, serverMiB: alone, peakTreeMiB: peak, seconds },
   };
 }
