@@ -2,7 +2,7 @@
 // engine): on a table without statistics — PGlite never analyses, PostgreSQL not until
 // autovacuum does — a page bounded only by the ack made the planner scan the whole rest of the
 // log and sort it, so catching up on a long build was quadratic. Counted from the plan itself.
-import { CompiledQuery, sql, type Kysely } from 'kysely';
+import { CompiledQuery, sql, type Kysely, type KyselyPlugin, type PluginTransformQueryArgs, type PluginTransformResultArgs, type QueryResult, type RootOperationNode, type UnknownRow } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openDatabase, type Database } from '../server/db/database.js';
 import { eventFrame, eventJson } from '../server/log/event-json.js';
@@ -16,6 +16,18 @@ interface PlanNode {
   'Node Type': string;
   'Actual Rows': number;
   Plans?: PlanNode[];
+}
+
+/** Keeps every statement the store sends (its query tree, as JSON: the SQL text is in it). */
+class StatementRecorder implements KyselyPlugin {
+  constructor(readonly statements: string[]) {}
+  transformQuery(args: PluginTransformQueryArgs): RootOperationNode {
+    this.statements.push(JSON.stringify(args.node));
+    return args.node;
+  }
+  async transformResult(args: PluginTransformResultArgs): Promise<QueryResult<UnknownRow>> {
+    return args.result;
+  }
 }
 
 /** The most rows any node of the plan produced: what the page read touched. */
@@ -46,8 +58,8 @@ for (const backend of BACKENDS) {
       await target?.drop();
     });
 
-    async function plan(after: number): Promise<PlanNode> {
-      const page = store.pageQuery('long', after, EVENTS, { limit: PAGE, maxBytes: 1 << 30 }, 'sse').compile(database.db);
+    async function plan(after: number, query: 'pageQuery' | 'wholePageQuery'): Promise<PlanNode> {
+      const page = store[query]('long', after, EVENTS, { limit: PAGE, maxBytes: 1 << 30 }, 'sse').compile(database.db);
       const result = await database.db.executeQuery<Record<string, unknown>>(CompiledQuery.raw(`EXPLAIN (ANALYZE, FORMAT JSON) ${page.sql}`, [...page.parameters]));
       const cell = Object.values(result.rows[0]!)[0];
       const parsed = (typeof cell === 'string' ? JSON.parse(cell) : cell) as Array<{ Plan: PlanNode }>;
@@ -60,11 +72,29 @@ for (const backend of BACKENDS) {
       expect(stats.rows[0]!.n).toBe(0);
     });
 
-    it('touches one page of rows wherever in the log the page starts', async () => {
-      const early = mostRowsOfAnyNode(await plan(0));
-      const late = mostRowsOfAnyNode(await plan(EVENTS - 2 * PAGE));
-      expect(early).toBe(PAGE);
-      expect(late).toBe(PAGE);
+    it('touches one page of rows wherever in the log the page starts, cut by bytes or whole', async () => {
+      for (const query of ['pageQuery', 'wholePageQuery'] as const) {
+        const early = mostRowsOfAnyNode(await plan(0, query));
+        const late = mostRowsOfAnyNode(await plan(EVENTS - 2 * PAGE, query));
+        expect([query, early, late]).toEqual([query, PAGE, PAGE]);
+      }
+    });
+
+    it('reads a page that fits its byte bound in one statement without the running sum, and cuts the others by it', async () => {
+      const statements: string[] = [];
+      const recorded = new KyselyLogStore(database.db.withPlugin(new StatementRecorder(statements)), { maxGapWindow: 10_000, notify: undefined });
+      const runningSum = (text: string) => / OVER \(/.test(text);
+      // Each event's data here is 1 511 bytes: 10 of them are 15 110.
+      const whole = await recorded.readPage('long', 0, EVENTS, { limit: 10, maxBytes: 15_110 }, 'json');
+      expect(whole).toMatchObject({ last: 10, count: 10 });
+      expect(statements.map(runningSum)).toEqual([false]);
+      statements.length = 0;
+      const cut = await recorded.readPage('long', 0, EVENTS, { limit: 10, maxBytes: 15_109 }, 'json');
+      expect(cut).toMatchObject({ last: 10, count: 10 });
+      expect(statements.map(runningSum)).toEqual([false, true]);
+      statements.length = 0;
+      expect(await recorded.readPage('long', 0, EVENTS, { limit: 10, maxBytes: 4000 }, 'sse')).toMatchObject({ last: 3, count: 3 });
+      expect(statements.map(runningSum)).toEqual([false, true]);
     });
 
     it('returns exactly the page: after < seq ≤ min(upTo, after + limit), ascending', async () => {

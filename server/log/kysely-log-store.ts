@@ -17,6 +17,23 @@ export interface KyselyLogStoreOptions {
   readonly notify: HubAddress | undefined;
 }
 
+/**
+ * A page's events rendered and joined in seq order. One concat() per row (a chain of ||
+ * allocates every intermediate string). A type matches EVENT_TYPE_PATTERN, which holds nothing
+ * JSON escapes, so it is quoted as it is. The tail was stored at commit; rows older than that
+ * column get it rendered here, from a received_at stored from a JS Date: milliseconds, printed
+ * as Date#toISOString prints them.
+ */
+function renderedPage(format: PageFormat) {
+  const tail = sql`COALESCE(json_tail, concat(',"time":', COALESCE(to_json(time)::text, 'null'),
+    ',"receivedAt":"', to_char(received_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"'), '"}'))`;
+  const item =
+    format === 'sse'
+      ? sql`concat('id: ', seq, E'\ndata: {"seq":', seq, ',"type":"', type, '","data":', data, ${tail}, E'\n\n')`
+      : sql`concat('{"seq":', seq, ',"type":"', type, '","data":', data, ${tail})`;
+  return sql`string_agg(${item}, ${format === 'sse' ? '' : ','} ORDER BY seq)`;
+}
+
 export class KyselyLogStore implements LogStore {
   readonly #db: Kysely<DatabaseSchema>;
   readonly #options: KyselyLogStoreOptions;
@@ -120,10 +137,13 @@ export class KyselyLogStore implements LogStore {
   }
 
   async readPage(buildId: string, after: number, upTo: number, bounds: PageBounds, format: PageFormat): Promise<StoredPage> {
-    if (upTo <= after || bounds.limit <= 0) return { last: after, count: 0, text: '' };
-    const { rows } = await this.pageQuery(buildId, after, upTo, bounds, format).execute(this.#db);
-    const row = rows[0];
-    return row && row.last !== null ? { last: row.last, count: row.count, text: row.text ?? '' } : { last: after, count: 0, text: '' };
+    const empty = { last: after, count: 0, text: '' };
+    if (upTo <= after || bounds.limit <= 0) return empty;
+    // Most pages fit their byte bound whole: those are read without the running sum.
+    const whole = (await this.wholePageQuery(buildId, after, upTo, bounds, format).execute(this.#db)).rows[0];
+    if (whole === undefined || whole.bytes === null) return empty;
+    const row = whole.bytes <= bounds.maxBytes ? whole : (await this.pageQuery(buildId, after, upTo, bounds, format).execute(this.#db)).rows[0];
+    return row && row.last !== null ? { last: row.last, count: row.count, text: row.text ?? '' } : empty;
   }
 
   /**
@@ -141,23 +161,28 @@ export class KyselyLogStore implements LogStore {
    */
   pageQuery(buildId: string, after: number, upTo: number, bounds: PageBounds, format: PageFormat) {
     const end = Math.min(upTo, after + bounds.limit);
-    // One concat() per row (a chain of || allocates every intermediate string). A type matches
-    // EVENT_TYPE_PATTERN, which holds nothing JSON escapes, so it is quoted as it is. The tail
-    // was stored at commit; rows older than that column get it rendered here, from a received_at
-    // stored from a JS Date: milliseconds, printed as Date#toISOString prints them.
-    const tail = sql`COALESCE(json_tail, concat(',"time":', COALESCE(to_json(time)::text, 'null'),
-      ',"receivedAt":"', to_char(received_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"'), '"}'))`;
-    const item =
-      format === 'sse'
-        ? sql`concat('id: ', seq, E'\ndata: {"seq":', seq, ',"type":"', type, '","data":', data, ${tail}, E'\n\n')`
-        : sql`concat('{"seq":', seq, ',"type":"', type, '","data":', data, ${tail})`;
     return sql<{ last: number | null; count: number; text: string | null }>`
-      SELECT max(seq) AS last, count(*)::int AS count, string_agg(${item}, ${format === 'sse' ? '' : ','} ORDER BY seq) AS text
+      SELECT max(seq) AS last, count(*)::int AS count, ${renderedPage(format)} AS text
       FROM (
         SELECT seq, type, data, time, received_at, json_tail, sum(octet_length(data)) OVER (ORDER BY seq ROWS UNBOUNDED PRECEDING) - octet_length(data) AS before
         FROM events WHERE build_id = ${buildId} AND seq > ${after} AND seq <= ${end}
       ) page
       WHERE before < ${bounds.maxBytes}`;
+  }
+
+  /**
+   * The same page when its events' data, all of it, is within `maxBytes` — then every event is
+   * in it, as `pageQuery` would have it — else no events, and `bytes` says how much there was.
+   * The running sum's window and its sort were most of a page's time in PostgreSQL (a 10 000-
+   * event JSON page: 40–47 ms with it, 20–30 ms without); summing the range first costs 3 ms.
+   */
+  wholePageQuery(buildId: string, after: number, upTo: number, bounds: PageBounds, format: PageFormat) {
+    const end = Math.min(upTo, after + bounds.limit);
+    const range = sql`build_id = ${buildId} AND seq > ${after} AND seq <= ${end}`;
+    return sql<{ bytes: number | null; last: number | null; count: number; text: string | null }>`
+      WITH range_bytes AS (SELECT sum(octet_length(data)) AS bytes FROM events WHERE ${range})
+      SELECT (SELECT bytes FROM range_bytes) AS bytes, max(seq) AS last, count(*)::int AS count, ${renderedPage(format)} AS text
+      FROM events WHERE ${range} AND (SELECT bytes FROM range_bytes) <= ${bounds.maxBytes}`;
   }
 
   async readLogLines(build: BuildRecord, after: number, limit: number, maxBytes: number): Promise<StoredLine[]> {
