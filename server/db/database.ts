@@ -1,7 +1,7 @@
 // Opens the database: embedded PGlite in the data directory by default, PostgreSQL when a
 // connection string is given. Both are the same SQL behind one Kysely instance.
-import { existsSync } from 'node:fs';
-import { mkdir, readFile, rm } from 'node:fs/promises';
+import { existsSync, openAsBlob } from 'node:fs';
+import { mkdir, rm } from 'node:fs/promises';
 import path from 'node:path';
 import { Kysely, PostgresDialect, sql } from 'kysely';
 import pg from 'pg';
@@ -129,7 +129,7 @@ async function openPglite(dataDir: string, cacheDir: string | null): Promise<Dat
   // Strict durability (no relaxedDurability): an acked event must survive kill -9.
   const create = (loadDataDir?: Blob) => PGlite.create(directory, { parsers: { [INT8_OID]: parseInt8 }, startParams: PGLITE_START_PARAMS, loadDataDir });
   // A directory was initialised above; a database in memory is unpacked here.
-  const pglite = inMemory ? await fromTemplate(cacheDir, async (template) => create(new Blob([await readFile(template)])), () => create()) : await create();
+  const pglite = inMemory ? await fromTemplate(cacheDir, async (template) => create(await openAsBlob(template)), () => create()) : await create();
   const pool = new PGlitePool(pglite);
   const db = new Kysely<DatabaseSchema>({ dialect: new PostgresDialect({ pool }) });
   const held = new Set<string>();

@@ -63,7 +63,7 @@ export async function runPgliteChild(directory: string, template: string | undef
     const [url, dir, template, dumpTo] = process.argv.slice(1);
     const fs = await import('node:fs');
     const { PGlite } = await import(url);
-    const db = await PGlite.create(dir, template ? { loadDataDir: new Blob([fs.readFileSync(template)]) } : {});
+    const db = await PGlite.create(dir, template ? { loadDataDir: await fs.openAsBlob(template) } : {});
     if (dumpTo) fs.writeFileSync(dumpTo, Buffer.from(await (await db.dumpDataDir('none')).arrayBuffer()));
     await db.close();`;
   const child = spawn(process.execPath, ['--input-type=module', '-e', code, pgliteModuleUrl(), directory, template ?? '', dumpTo ?? ''], {
