@@ -29,7 +29,7 @@ Configuration, from the environment (a bad value stops the start with a line nam
   RUNLOG_COMMIT_GROUP_MAX_EVENTS  events per commit transaction (${ConfigDefaults.commitGroupMaxEvents})
   RUNLOG_PING_INTERVAL_MS         idle time before an SSE ping (${ConfigDefaults.pingIntervalMs})
   RUNLOG_TAIL_CACHE_EVENTS        recent events kept in memory per live build (${ConfigDefaults.tailCacheEvents})
-  RUNLOG_TAIL_CACHE_BYTES         bytes of those events kept over all builds (64 MiB)
+  RUNLOG_TAIL_CACHE_BYTES         bytes of those events kept over all builds, an eighth per build (64 MiB)
   RUNLOG_WORKERS                  worker processes on one port, or auto (one per core); >1 needs DATABASE_URL (1)
   RUNLOG_RETENTION                delete builds idle longer than this: 30d, 12h, 90s (unset: keep forever)
   RUNLOG_RETENTION_SWEEP          how often retention looks for expired builds (10m)

@@ -94,6 +94,19 @@ describe('TailCache', () => {
     expect(seqsOf(cache.readFrames('big', 198, 200, ALL))).toEqual([199, 200]);
   });
 
+  it('holds at most an eighth of its bytes for one build, beyond its newest commit: a build of large events leaves the others be', () => {
+    const cache = new TailCache(10_000, 1_000_000);
+    cache.append('small', segment(1, 3));
+    for (let from = 1; from < 400; from += 2) cache.append('large', segment(from, from + 1, 20_000));
+    expect(seqsOf(cache.readFrames('small', 0, 3, ALL))).toEqual([1, 2, 3]);
+    expect(cache.bytes - segment(1, 3).bytes.length).toBeLessThanOrEqual(125_000);
+    expect(seqsOf(cache.readFrames('large', 396, 400, ALL))).toEqual([397, 398, 399, 400]);
+    // A commit larger than the share stays whole: it is the live edge.
+    cache.append('large', segment(401, 404, 50_000));
+    expect(seqsOf(cache.readFrames('large', 400, 404, ALL))).toEqual([401, 402, 403, 404]);
+    expect(cache.readFrames('large', 398, 404, ALL)).toBeUndefined();
+  });
+
   it('drops a build on request, and holds nothing when sized zero', () => {
     const cache = new TailCache(10, 1 << 20);
     cache.append('a', segment(1, 2));

@@ -1,7 +1,8 @@
 // Recent committed events per live build (ARCHITECTURE §Cursor): many viewers of a live build
 // read the newest events from here instead of one query each per commit, and get the very bytes
-// encoded at commit — one encoding per event however many viewers. Bounded in events per build
-// and in bytes over all builds; anything older or evicted comes from the store. A build that
+// encoded at commit — one encoding per event however many viewers. Bounded in events per build,
+// in bytes per build (an eighth of the whole, beyond its newest commit) and in bytes over all
+// builds; anything older or evicted comes from the store. A build that
 // appended nothing for a while (finished, or stalled) has no live edge to serve: `sweep` lets
 // its frames go, so a finished 100 MB build does not hold the cache's 64 MiB for ever.
 import { jsonInSegment, type FramePage, type FrameSegment, type JsonPage, type PageBounds } from './event-json.js';
@@ -12,9 +13,17 @@ interface Tail {
   bytes: number;
 }
 
+/**
+ * One build holds at most this share of the cache's bytes (and always its newest commit). Live
+ * viewers read the last few commits; without it, one build of 100 KB events filled all 64 MiB,
+ * evicting every other build's live edge, and kept it while its readers caught up from the store.
+ */
+const BUILD_SHARE = 8;
+
 export class TailCache {
   readonly #perBuild: number;
   readonly #maxBytes: number;
+  readonly #maxBuildBytes: number;
   #bytes = 0;
   /** Map order is recency: a touched build moves to the end, the first one is evicted. */
   readonly #tails = new Map<string, Tail>();
@@ -23,6 +32,7 @@ export class TailCache {
   constructor(perBuild: number, maxBytes: number) {
     this.#perBuild = perBuild;
     this.#maxBytes = maxBytes;
+    this.#maxBuildBytes = Math.floor(maxBytes / BUILD_SHARE);
   }
 
   /** Bytes held, for metrics and the tests that bound it. */
@@ -58,6 +68,7 @@ export class TailCache {
     this.#bytes += segment.bytes.length;
     // Whole segments go: the newest stay, which is what live viewers read.
     while (tail.segments.length > 1 && tail.segments.at(-1)!.last - tail.segments[1]!.first + 1 >= this.#perBuild) this.#shift(tail);
+    while (tail.segments.length > 1 && tail.bytes > this.#maxBuildBytes) this.#shift(tail);
     while (this.#bytes > this.#maxBytes) {
       const [oldestId, oldest] = this.#tails.entries().next().value!;
       if (oldest !== tail) this.drop(oldestId);
