@@ -2,10 +2,12 @@
 // client drops meanwhile fails that listing with invalid_schema_name (seen when a test file's
 // server started while another file dropped its schema). The migration is tried again then, and
 // only then.
+import { openAsBlob } from 'node:fs';
 import { Kysely, PostgresDialect, sql, type PostgresPool, type PostgresPoolClient } from 'kysely';
 import { describe, expect, it } from 'vitest';
 import { migrateToLatest } from './migrations.js';
 import { PGlitePool } from './pglite-pool.js';
+import { defaultPgliteCacheDir, pgliteTemplateFile } from './pglite-template.js';
 
 /** A pool whose first `times` table listings fail as a concurrently dropped schema makes them. */
 function droppingSchemaDuringListing(pool: PostgresPool, times: number, schemaNamed: string) {
@@ -32,7 +34,9 @@ function droppingSchemaDuringListing(pool: PostgresPool, times: number, schemaNa
 
 async function withDatabase(times: number, schemaNamed: string, body: (db: Kysely<unknown>, seen: { listings: number }) => Promise<void>): Promise<void> {
   const { PGlite } = await import('@electric-sql/pglite');
-  const pglite = await PGlite.create('memory://');
+  // Unpacked from the machine's template, as the server's own databases are: no initdb per test.
+  const template = await pgliteTemplateFile(defaultPgliteCacheDir());
+  const pglite = await PGlite.create('memory://', template === undefined ? {} : { loadDataDir: await openAsBlob(template) });
   const { pool, seen } = droppingSchemaDuringListing(new PGlitePool(pglite), times, schemaNamed);
   const db = new Kysely<unknown>({ dialect: new PostgresDialect({ pool }) });
   try {

@@ -1,4 +1,5 @@
-import { chmod, copyFile, mkdir, mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { openAsBlob } from 'node:fs';
+import { chmod, copyFile, mkdir, mkdtemp, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { PGlite } from '@electric-sql/pglite';
@@ -46,7 +47,7 @@ describe('PGlite template', () => {
   it('is what new databases start from, in memory and in a new data directory', async () => {
     const file = await seedCache();
     // A template with a table of its own: a database that has it was unpacked, not initdb'd.
-    const marked = await PGlite.create('memory://', { loadDataDir: new Blob([await readFile(file)]) });
+    const marked = await PGlite.create('memory://', { loadDataDir: await openAsBlob(file) });
     await marked.exec('CREATE TABLE from_template (x int)');
     await writeFile(file, Buffer.from(await (await marked.dumpDataDir('none')).arrayBuffer()));
     await marked.close();
