@@ -93,8 +93,10 @@ describe('the packages, installed from their tarballs', () => {
     work = await mkdtemp(path.join(tmpdir(), 'runlog-packages-'));
     const packs = path.join(work, 'packs');
     await mkdir(packs);
-    // prepack builds each package, so the tarballs hold what the sources say now.
-    const { stdout } = await run('npm', ['pack', '--workspaces', '--json', '--pack-destination', packs, '--loglevel=error'], { cwd: ROOT, maxBuffer: 16 * MiB });
+    // The packages as `npm run build` (the first step of `npm test`) left them. Not through
+    // prepack: it rebuilds each dist/ in place, and other test files run the compiled server
+    // meanwhile (one failed to start with dist/sql/ gone).
+    const { stdout } = await run('npm', ['pack', '--workspaces', '--ignore-scripts', '--json', '--pack-destination', packs, '--loglevel=error'], { cwd: ROOT, maxBuffer: 16 * MiB });
     const files = (JSON.parse(stdout) as Array<{ name: string; filename: string }>).map((p) => [p.name, path.join(packs, p.filename)] as const);
     const byName = new Map(files);
     tarballs = { server: byName.get('runlog')!, runner: byName.get('@runlog/runner')!, web: byName.get('@runlog/web')! };
