@@ -27,10 +27,10 @@ export function requestLog(logger: Logger, onResponse?: ResponseHook): Middlewar
     c.set('requestId', requestId);
     const started = performance.now();
     const outgoing = c.env.outgoing;
+    // Onto Node's response, which merges it into whatever head the answer writes (see cors.ts).
+    outgoing.setHeader(H.requestId, requestId);
     const sent = countBodyBytes(outgoing);
     await next();
-    // Onto the answer itself: `c.header` after the route would rebuild it around its body.
-    c.res.headers.set(H.requestId, requestId);
     const url = new URL(c.req.url);
     const problemCode = c.get('problemCode');
     const fields = {
