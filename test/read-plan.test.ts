@@ -30,6 +30,11 @@ class StatementRecorder implements KyselyPlugin {
   }
 }
 
+/** Every node of the plan, depth first. */
+function planNodes(node: PlanNode): PlanNode[] {
+  return [node, ...(node.Plans ?? []).flatMap(planNodes)];
+}
+
 /** The most rows any node of the plan produced: what the page read touched. */
 function mostRowsOfAnyNode(node: PlanNode): number {
   return Math.max(node['Actual Rows'], ...(node.Plans ?? []).map(mostRowsOfAnyNode));
@@ -60,6 +65,9 @@ for (const backend of BACKENDS) {
 
     async function plan(after: number, query: 'pageQuery' | 'wholePageQuery'): Promise<PlanNode> {
       const page = store[query]('long', after, EVENTS, { limit: PAGE, maxBytes: 1 << 30 }, 'sse').compile(database.db);
+      const aggregate = page.sql.slice(page.sql.indexOf('string_agg('));
+      // An ordered aggregate sorts its input itself, however it arrives (PostgreSQL 15).
+      expect(aggregate.slice(0, aggregate.indexOf(' AS text')), query).not.toMatch(/ORDER BY/);
       const result = await database.db.executeQuery<Record<string, unknown>>(CompiledQuery.raw(`EXPLAIN (ANALYZE, FORMAT JSON) ${page.sql}`, [...page.parameters]));
       const cell = Object.values(result.rows[0]!)[0];
       const parsed = (typeof cell === 'string' ? JSON.parse(cell) : cell) as Array<{ Plan: PlanNode }>;
@@ -78,6 +86,33 @@ for (const backend of BACKENDS) {
         const late = mostRowsOfAnyNode(await plan(EVENTS - 2 * PAGE, query));
         expect([query, early, late]).toEqual([query, PAGE, PAGE]);
       }
+    });
+
+    it('reads the page in the index order and sorts nothing', async () => {
+      for (const query of ['pageQuery', 'wholePageQuery'] as const) {
+        const types = planNodes(await plan(EVENTS / 2, query)).map((n) => n['Node Type']);
+        expect(types, `${query}: ${types.join(', ')}`).toContain('Index Scan');
+        expect(types.filter((t) => t === 'Sort' || t === 'Bitmap Heap Scan'), query).toEqual([]);
+      }
+    });
+
+    it('joins a page in seq order when the rows are not stored in seq order', async () => {
+      const db = database.db as Kysely<unknown>;
+      const n = 300;
+      await sql`INSERT INTO builds (build_id, generation, ack, max_seq) VALUES ('backwards', 'g', ${n}, ${n})`.execute(db);
+      // Highest seq first: a scan in storage order would join them backwards.
+      await sql`INSERT INTO events (build_id, seq, type, data, time, received_at)
+        SELECT 'backwards', g, 'log', '{"n":' || g || '}', NULL, now() FROM generate_series(${n}::int, 1, -1) g`.execute(db);
+      const stored = (await sql<{ seq: number }>`SELECT seq FROM events WHERE build_id = 'backwards' ORDER BY ctid`.execute(db)).rows.map((r) => Number(r.seq));
+      expect(stored).not.toEqual([...stored].sort((a, b) => a - b));
+      const ascending = Array.from({ length: n - 10 }, (_, i) => i + 11);
+      // Whole, and cut by bytes (the running sum's query): each event's data is 8–10 bytes.
+      const whole = await store.readPage('backwards', 10, n, { limit: n, maxBytes: 1 << 20 }, 'json');
+      expect((JSON.parse(`[${whole.text}]`) as Array<{ seq: number }>).map((e) => e.seq)).toEqual(ascending);
+      const cut = await store.readPage('backwards', 10, n, { limit: n, maxBytes: 2000 }, 'sse');
+      const ids = [...cut.text.matchAll(/^id: (\d+)$/gm)].map((m) => Number(m[1]));
+      expect(ids.length).toBeGreaterThan(100);
+      expect(ids).toEqual(ascending.slice(0, ids.length));
     });
 
     it('reads a page that fits its byte bound in one statement without the running sum, and cuts the others by it', async () => {

@@ -23,11 +23,27 @@ function pageRange(buildId: string, after: number, upTo: number, bounds: PageBou
 }
 
 /**
- * A page's events rendered and joined in seq order. One concat() per row (a chain of ||
+ * The page's rows in seq order, as the primary key's index gives them. `renderedPage` joins
+ * them in the order they arrive: the aggregate reads this subquery directly, with no join or
+ * grouping between them that could reorder it (the form PostgreSQL documents for feeding an
+ * aggregate sorted input). The LIMIT, redundant with the range, makes the ordered index scan
+ * the plan even with no statistics; without it the planner took a bitmap scan and a sort.
+ */
+function pageRows(buildId: string, after: number, upTo: number, bounds: PageBounds) {
+  return sql`SELECT seq, type, data, time, received_at, json_tail FROM events
+    WHERE ${pageRange(buildId, after, upTo, bounds)} ORDER BY seq LIMIT ${bounds.limit}`;
+}
+
+/**
+ * A page's events (`pageRows`) rendered and joined in the order they come. One concat() per row (a chain of ||
  * allocates every intermediate string). A type matches EVENT_TYPE_PATTERN, which holds nothing
  * JSON escapes, so it is quoted as it is. The tail was stored at commit; rows older than that
  * column get it rendered here, from a received_at stored from a JS Date: milliseconds, printed
  * as Date#toISOString prints them.
+ *
+ * No ORDER BY inside the aggregate: on PostgreSQL 15 an ordered aggregate sorts its input
+ * itself, whatever order it arrives in — for a 10 000-event page a sort of the rendered rows
+ * that spilled to disk, 58 of its 76 ms in the database (19 ms from the ordered scan).
  */
 function renderedPage(format: PageFormat) {
   const tail = sql`COALESCE(json_tail, concat(',"time":', COALESCE(to_json(time)::text, 'null'),
@@ -36,7 +52,7 @@ function renderedPage(format: PageFormat) {
     format === 'sse'
       ? sql`concat('id: ', seq, E'\ndata: {"seq":', seq, ',"type":"', type, '","data":', data, ${tail}, E'\n\n')`
       : sql`concat('{"seq":', seq, ',"type":"', type, '","data":', data, ${tail})`;
-  return sql`string_agg(${item}, ${format === 'sse' ? '' : ','} ORDER BY seq)`;
+  return sql`string_agg(${item}, ${format === 'sse' ? '' : ','})`;
 }
 
 export class KyselyLogStore implements LogStore {
@@ -168,8 +184,8 @@ export class KyselyLogStore implements LogStore {
     return sql<{ last: number | null; count: number; text: string | null }>`
       SELECT max(seq) AS last, count(*)::int AS count, ${renderedPage(format)} AS text
       FROM (
-        SELECT seq, type, data, time, received_at, json_tail, sum(octet_length(data)) OVER (ORDER BY seq ROWS UNBOUNDED PRECEDING) - octet_length(data) AS before
-        FROM events WHERE ${pageRange(buildId, after, upTo, bounds)}
+        SELECT *, sum(octet_length(data)) OVER (ORDER BY seq ROWS UNBOUNDED PRECEDING) - octet_length(data) AS before
+        FROM (${pageRows(buildId, after, upTo, bounds)}) range_rows
       ) page
       WHERE before < ${bounds.maxBytes}`;
   }
@@ -185,7 +201,7 @@ export class KyselyLogStore implements LogStore {
     return sql<{ bytes: number | null; last: number | null; count: number; text: string | null }>`
       WITH range_bytes AS (SELECT sum(octet_length(data)) AS bytes FROM events WHERE ${range})
       SELECT (SELECT bytes FROM range_bytes) AS bytes, max(seq) AS last, count(*)::int AS count, ${renderedPage(format)} AS text
-      FROM events WHERE ${range} AND (SELECT bytes FROM range_bytes) <= ${bounds.maxBytes}`;
+      FROM (${pageRows(buildId, after, upTo, bounds)}) page WHERE (SELECT bytes FROM range_bytes) <= ${bounds.maxBytes}`;
   }
 
   async readLogLines(build: BuildRecord, after: number, limit: number, maxBytes: number): Promise<StoredLine[]> {
