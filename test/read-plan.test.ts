@@ -7,6 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openDatabase, type Database } from '../server/db/database.js';
 import { eventFrame, eventJson } from '../server/log/event-json.js';
 import { KyselyLogStore } from '../server/log/kysely-log-store.js';
+import type { StoredPage } from '../server/log/log-store.js';
 import { BACKENDS, type BackendDatabase } from './support/backends.js';
 
 const EVENTS = 20_000;
@@ -29,6 +30,10 @@ class StatementRecorder implements KyselyPlugin {
     return args.result;
   }
 }
+
+/** A page's text as the engine joins it. */
+const jsonText = (page: StoredPage) => page.parts.join(',');
+const sseText = (page: StoredPage) => page.parts.join('');
 
 /** Every node of the plan, depth first. */
 function planNodes(node: PlanNode): PlanNode[] {
@@ -108,11 +113,21 @@ for (const backend of BACKENDS) {
       const ascending = Array.from({ length: n - 10 }, (_, i) => i + 11);
       // Whole, and cut by bytes (the running sum's query): each event's data is 8–10 bytes.
       const whole = await store.readPage('backwards', 10, n, { limit: n, maxBytes: 1 << 20 }, 'json');
-      expect((JSON.parse(`[${whole.text}]`) as Array<{ seq: number }>).map((e) => e.seq)).toEqual(ascending);
+      expect((JSON.parse(`[${jsonText(whole)}]`) as Array<{ seq: number }>).map((e) => e.seq)).toEqual(ascending);
       const cut = await store.readPage('backwards', 10, n, { limit: n, maxBytes: 2000 }, 'sse');
-      const ids = [...cut.text.matchAll(/^id: (\d+)$/gm)].map((m) => Number(m[1]));
+      const ids = [...sseText(cut).matchAll(/^id: (\d+)$/gm)].map((m) => Number(m[1]));
       expect(ids.length).toBeGreaterThan(100);
       expect(ids).toEqual(ascending.slice(0, ids.length));
+    });
+
+    it('brings a whole page in parts of tens of KiB, in order', async () => {
+      // 1 511-byte data: about 40 events a part, so a 500-event page in a dozen or more.
+      const page = await store.readPage('long', 1000, EVENTS, { limit: PAGE, maxBytes: 1 << 30 }, 'sse');
+      expect(page).toMatchObject({ last: 1000 + PAGE, count: PAGE });
+      expect(page.parts.length).toBeGreaterThanOrEqual(10);
+      for (const part of page.parts) expect(part.length).toBeLessThan(128 * 1024);
+      const ids = [...sseText(page).matchAll(/^id: (\d+)$/gm)].map((m) => Number(m[1]));
+      expect(ids).toEqual(Array.from({ length: PAGE }, (_, i) => 1001 + i));
     });
 
     it('reads a page that fits its byte bound in one statement without the running sum, and cuts the others by it', async () => {
@@ -135,7 +150,7 @@ for (const backend of BACKENDS) {
     it('returns exactly the page: after < seq ≤ min(upTo, after + limit), ascending', async () => {
       const seqs = async (after: number, upTo: number, limit: number) => {
         const page = await store.readPage('long', after, upTo, { limit, maxBytes: 1 << 30 }, 'json');
-        return (JSON.parse(`[${page.text}]`) as Array<{ seq: number }>).map((e) => e.seq);
+        return (JSON.parse(`[${jsonText(page)}]`) as Array<{ seq: number }>).map((e) => e.seq);
       };
       expect(await seqs(100, EVENTS, 5)).toEqual([101, 102, 103, 104, 105]);
       expect(await seqs(EVENTS - 3, EVENTS, PAGE)).toEqual([EVENTS - 2, EVENTS - 1, EVENTS]);
@@ -147,7 +162,7 @@ for (const backend of BACKENDS) {
       // Each event's data here is 1 511 bytes.
       const page = await store.readPage('long', 0, EVENTS, { limit: PAGE, maxBytes: 4000 }, 'sse');
       expect(page).toMatchObject({ last: 3, count: 3 });
-      expect(page.text.match(/^id: /gm)).toHaveLength(3);
+      expect(sseText(page).match(/^id: /gm)).toHaveLength(3);
       expect((await store.readPage('long', 0, EVENTS, { limit: PAGE, maxBytes: 1 }, 'sse')).count).toBe(1);
     });
 
@@ -165,8 +180,8 @@ for (const backend of BACKENDS) {
       const stored = rows.map((r) => ({ seq: r.seq, type: r.type, data: r.data, time: r.time, receivedAt: new Date(r.at) }));
       const bounds = { limit: 10, maxBytes: 1 << 20 };
       // These rows have no stored tail (as rows written before json_tail existed): the query renders it.
-      expect((await store.readPage('odd', 0, 3, bounds, 'json')).text).toBe(stored.map(eventJson).join(','));
-      expect((await store.readPage('odd', 0, 3, bounds, 'sse')).text).toBe(stored.map((e) => eventFrame(e.seq, eventJson(e))).join(''));
+      expect(jsonText(await store.readPage('odd', 0, 3, bounds, 'json'))).toBe(stored.map(eventJson).join(','));
+      expect(sseText(await store.readPage('odd', 0, 3, bounds, 'sse'))).toBe(stored.map((e) => eventFrame(e.seq, eventJson(e))).join(''));
 
       // The same events committed by the server carry their tail; the page is the same text.
       await sql`INSERT INTO builds (build_id, generation) VALUES ('committed', 'g')`.execute(db);
@@ -176,8 +191,8 @@ for (const backend of BACKENDS) {
       }
       const tails = await sql<{ json_tail: string | null }>`SELECT json_tail FROM events WHERE build_id = 'committed' ORDER BY seq`.execute(db);
       expect(tails.rows.map((t) => t.json_tail)).toEqual(stored.map((e) => eventJson(e).slice(eventJson(e).lastIndexOf(',"time":'))));
-      expect((await store.readPage('committed', 0, 3, bounds, 'json')).text).toBe(stored.map(eventJson).join(','));
-      expect((await store.readPage('committed', 0, 3, bounds, 'sse')).text).toBe(stored.map((e) => eventFrame(e.seq, eventJson(e))).join(''));
+      expect(jsonText(await store.readPage('committed', 0, 3, bounds, 'json'))).toBe(stored.map(eventJson).join(','));
+      expect(sseText(await store.readPage('committed', 0, 3, bounds, 'sse'))).toBe(stored.map((e) => eventFrame(e.seq, eventJson(e))).join(''));
     });
   });
 }

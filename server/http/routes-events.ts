@@ -13,6 +13,24 @@ import { afterParam, buildIdParam, integerParam, readJsonBody, secondsParam } fr
 /** A JSON page stops after about this much event data, however large `limit` (PROTOCOL §Read: `next` continues). */
 const JSON_PAGE_MAX_BYTES = 8 * 1024 * 1024;
 
+function commaSeparated(parts: readonly string[]): string[] {
+  return parts.flatMap((part, i) => (i === 0 ? [part] : [',', part]));
+}
+
+/**
+ * The texts encoded into one buffer the size of the answer. A page joined into one string, that
+ * string's flattened copy and its encoding were three fresh copies of megabytes each.
+ */
+function concatenated(texts: readonly string[]): Uint8Array<ArrayBuffer> {
+  let length = 0;
+  for (const text of texts) length += Buffer.byteLength(text);
+  const bytes = Buffer.allocUnsafe(length);
+  let at = 0;
+  for (const text of texts) at += bytes.write(text, at);
+  // allocUnsafe's memory is an ArrayBuffer (its pool or its own), never a SharedArrayBuffer.
+  return bytes as Uint8Array<ArrayBuffer>;
+}
+
 export function registerEventRoutes(app: Hono<AppEnv>, deps: AppDeps): void {
   const { engine, config, metrics } = deps;
 
@@ -56,8 +74,8 @@ export function registerEventRoutes(app: Hono<AppEnv>, deps: AppDeps): void {
       assertGeneration(principal, cursor.generation);
       const step = await cursor.nextJson({ limit, maxBytes: JSON_PAGE_MAX_BYTES }, waitSeconds * 1000, stop.signal);
       if (step.kind === 'deleted') throw buildNotFound(buildId);
-      const page = step.kind === 'events' ? step.page : { json: '', last: after };
-      const body = `{"events":[${page.json}],"ack":${cursor.ack},"final":${cursor.final ?? 'null'},"next":${page.last}}`;
+      const page = step.kind === 'events' ? step.page : { parts: [], last: after };
+      const body = concatenated(['{"events":[', ...commaSeparated(page.parts), `],"ack":${cursor.ack},"final":${cursor.final ?? 'null'},"next":${page.last}}`]);
       return c.body(body, 200, { [H.contentType]: 'application/json' });
     } finally {
       stop.dispose();

@@ -19,9 +19,13 @@ export interface FramePage extends EventPage {
   readonly committedAtMs?: number | undefined;
 }
 
-/** The events' `Event` JSON, joined by commas (what goes between `[` and `]`). */
+/**
+ * The events' `Event` JSON in consecutive parts, each one or more events joined by commas:
+ * joined by commas again, what goes between `[` and `]`. Kept apart so that a page of megabytes
+ * is never one string (see `KyselyLogStore`'s PART_BYTES).
+ */
 export interface JsonPage extends EventPage {
-  readonly json: string;
+  readonly parts: readonly string[];
 }
 
 /** How much one read may bring into memory: at most `limit` events and about `maxBytes` of data. */

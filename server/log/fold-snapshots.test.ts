@@ -14,7 +14,7 @@ function log(n: number) {
       out.push(JSON.stringify({ seq, type: 'n', data: seq }));
       last = seq;
     }
-    return { last, count: out.length, json: out.join(',') };
+    return { last, count: out.length, parts: out };
   };
   return { reads, read };
 }

@@ -42,7 +42,7 @@ export class FoldSnapshots<T, E> {
     while (seq < ack) {
       const page = await read(seq, ack, FOLD_READ);
       if (page.count === 0) break;
-      value = this.#fold.reduce(value, JSON.parse(`[${page.json}]`) as E[]);
+      value = this.#fold.reduce(value, JSON.parse(`[${page.parts.join(',')}]`) as E[]);
       seq = page.last;
     }
     // Keep the furthest fold: two requests racing must not replace a later snapshot by an earlier one.

@@ -82,7 +82,7 @@ export class LogEngine {
     return this.#readStore(buildId, after, upTo, bounds, 'sse', (page): FramePage => {
       // Counted once per rendering, however many readers share it (the fan-out tests count these).
       frameEncodings.count += page.count;
-      return { last: page.last, count: page.count, chunks: page.count > 0 ? [Buffer.from(page.text, 'utf8')] : [] };
+      return { last: page.last, count: page.count, chunks: page.parts.map((part) => Buffer.from(part, 'utf8')) };
     });
   }
 
@@ -90,7 +90,7 @@ export class LogEngine {
   async readJson(buildId: string, after: number, upTo: number, bounds: PageBounds): Promise<JsonPage> {
     const cached = this.#tail.readJson(buildId, after, upTo, bounds);
     if (cached && (cached.count > 0 || upTo <= after)) return cached;
-    return this.#readStore(buildId, after, upTo, bounds, 'json', (page): JsonPage => ({ last: page.last, count: page.count, json: page.text }));
+    return this.#readStore(buildId, after, upTo, bounds, 'json', (page) => page);
   }
 
   /**

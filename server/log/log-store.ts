@@ -87,6 +87,7 @@ export interface LogStore {
 /** `json`: the events' `Event` JSON joined by commas; `sse`: their SSE frames back to back. */
 export type PageFormat = 'json' | 'sse';
 
+/** A page's text in consecutive parts, to be joined as they are (`sse`) or by commas (`json`). */
 export interface StoredPage extends EventPage {
-  readonly text: string;
+  readonly parts: readonly string[];
 }

@@ -52,7 +52,7 @@ describe('TailCache', () => {
     const list = events(1, 4);
     cache.append('b', frameSegment(list));
     expect(Buffer.concat(cache.readFrames('b', 1, 4, ALL)!.chunks).toString()).toBe(list.slice(1).map((e) => eventFrame(e.seq, eventJson(e))).join(''));
-    expect(cache.readJson('b', 0, 3, ALL)!.json).toBe(list.slice(0, 3).map(eventJson).join(','));
+    expect(cache.readJson('b', 0, 3, ALL)!.parts.join(',')).toBe(list.slice(0, 3).map(eventJson).join(','));
   });
 
   it('hands every reader of the live edge the same bytes: no copy per reader', () => {

@@ -100,7 +100,7 @@ export class TailCache {
     const last = this.#walk(buildId, after, upTo, bounds, (segment, from, to) => {
       for (let seq = from; seq <= to; seq++) parts.push(jsonInSegment(segment, seq));
     });
-    return last === undefined ? undefined : { last, count: last - after, json: parts.join(',') };
+    return last === undefined ? undefined : { last, count: last - after, parts };
   }
 
   drop(buildId: string): void {
