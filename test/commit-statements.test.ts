@@ -76,6 +76,15 @@ for (const backend of BACKENDS) {
       expect(many).toBe(3);
     });
 
+    it("commits a new build's first append in one statement: its row is remembered from its creation", async () => {
+      await store.createBuild({ buildId: 'fresh', generation: 'g', meta: {} });
+      const before = counter.count;
+      const transactionsBefore = transactions;
+      const first = await store.commit([{ buildId: 'fresh', batch: batch(1, 2), generation: undefined }], new Date());
+      expect(first.results[0]).toMatchObject({ ok: true, response: { ack: 2 } });
+      expect([counter.count - before, transactions - transactionsBefore]).toEqual([1, 0]);
+    });
+
     it('commits a group at the live edge of builds it committed last in one statement', async () => {
       const ids = Array.from({ length: 30 }, (_, i) => `edge-${i}`);
       for (const buildId of ids) await store.createBuild({ buildId, generation: 'g', meta: {} });
