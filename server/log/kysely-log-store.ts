@@ -96,7 +96,7 @@ export class KyselyLogStore implements LogStore {
     });
     if (inserted) {
       // Its first append is then at the live edge of a remembered row: one statement, not the
-      // four of the locked way (a fresh server's first append waited 20-30 ms on them).
+      // four round trips of the locked way.
       this.#rows.remember(buildRowOf(inserted));
       return { build: toBuildRecord(inserted), created: true };
     }
@@ -182,7 +182,9 @@ export class KyselyLogStore implements LogStore {
     if (range === undefined || range.bytes === null || range.last === null) return empty;
     if (range.bytes <= bounds.maxBytes) {
       // In the order of their first seqs, whatever order the rows came in.
-      const parts = whole.filter((r) => r.text !== null).sort((a, b) => a.lo! - b.lo!);
+      const parts = whole.filter((r) => r.lo !== null).sort((a, b) => a.lo! - b.lo!);
+      // Seqs up to the ack are contiguous: a part with no events would be events lost.
+      if (parts.some((r) => r.text === null)) throw new Error(`build ${buildId}: no events in a part of (${after}, ${range.last}]`);
       return { last: range.last, count: range.count, parts: parts.map((r) => r.text!) };
     }
     const cut = (await this.pageQuery(buildId, after, upTo, bounds, format).execute(this.#db)).rows[0];
