@@ -22,7 +22,7 @@ export interface FramePage extends EventPage {
 /**
  * The events' `Event` JSON in consecutive parts, each one or more events joined by commas:
  * joined by commas again, what goes between `[` and `]`. Kept apart so that a page of megabytes
- * is never one string (see `KyselyLogStore`'s PART_BYTES).
+ * is never one string (see PART_BYTES in `kysely-page-read.ts`).
  */
 export interface JsonPage extends EventPage {
   readonly parts: readonly string[];
