@@ -17,7 +17,7 @@ import type { PageBounds } from '../log/event-json.js';
  * What one pull may bring into memory: enough events to keep frames batched, few enough bytes
  * that a reader of 256 KiB events holds a bounded amount (the chunk in the socket and the next).
  * 2 500 events of up to ~420 bytes of data each fit the byte bound whole, so a catch-up of
- * typical events is read without the running byte sum (`KyselyLogStore.readPage`): 1.5× the
+ * typical events is read without the running byte sum (`readPage` in `log/kysely-page-read.ts`): 1.5× the
  * events/s of 5 000-event pages, which nearly always stopped at the byte bound.
  */
 const STREAM_CHUNK: PageBounds = { limit: 2500, maxBytes: 1024 * 1024 };

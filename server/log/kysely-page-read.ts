@@ -6,9 +6,16 @@ import type { DatabaseSchema } from '../db/schema.js';
 import type { PageBounds } from './event-json.js';
 import type { PageFormat, StoredPage } from './log-store.js';
 
-/** The events of a page: `(after, min(upTo, after + limit)]`, both ends bounded (see `pageQuery`). */
-function pageRange(buildId: string, after: number, upTo: number, bounds: PageBounds) {
-  return sql`build_id = ${buildId} AND seq > ${after} AND seq <= ${Math.min(upTo, after + bounds.limit)}`;
+/** The last seq of a page: it is `(after, pageEnd]`, both ends bounded (see `pageQuery`). */
+function pageEnd(after: number, upTo: number, bounds: PageBounds): number {
+  return Math.min(upTo, after + bounds.limit);
+}
+
+type Bound = RawBuilder<unknown> | number;
+
+/** A build's events `(after, upTo]`. */
+function inRange(buildId: string, after: Bound, upTo: Bound) {
+  return sql`build_id = ${buildId} AND seq > ${after} AND seq <= ${upTo}`;
 }
 
 /**
@@ -18,9 +25,9 @@ function pageRange(buildId: string, after: number, upTo: number, bounds: PageBou
  * documents for feeding an aggregate sorted input). The LIMIT, the size of the range, makes
  * the ordered index scan the plan even with no statistics.
  */
-function rowsInOrder(buildId: string, after: RawBuilder<unknown> | number, upTo: RawBuilder<unknown> | number, limit: RawBuilder<unknown> | number) {
+function rowsInOrder(buildId: string, after: Bound, upTo: Bound, limit: Bound) {
   return sql`SELECT seq, type, data, time, received_at, json_tail FROM events
-    WHERE build_id = ${buildId} AND seq > ${after} AND seq <= ${upTo} ORDER BY seq LIMIT ${limit}`;
+    WHERE ${inRange(buildId, after, upTo)} ORDER BY seq LIMIT ${limit}`;
 }
 
 /**
@@ -92,7 +99,7 @@ export function pageQuery(buildId: string, after: number, upTo: number, bounds: 
     SELECT max(seq) AS last, count(*)::int AS count, ${renderedPage(format)} AS text
     FROM (
       SELECT *, sum(octet_length(data)) OVER (ORDER BY seq ROWS UNBOUNDED PRECEDING) - octet_length(data) AS before
-      FROM (${rowsInOrder(buildId, after, Math.min(upTo, after + bounds.limit), bounds.limit)}) range_rows
+      FROM (${rowsInOrder(buildId, after, pageEnd(after, upTo, bounds), bounds.limit)}) range_rows
     ) page
     WHERE before < ${bounds.maxBytes}`;
 }
@@ -109,7 +116,7 @@ export function pageQuery(buildId: string, after: number, upTo: number, bounds: 
 export function wholePageQuery(buildId: string, after: number, upTo: number, bounds: PageBounds, format: PageFormat) {
   return sql<{ bytes: number | null; last: number | null; count: number; lo: number | null; text: string | null }>`
     WITH range_size AS (
-      SELECT sum(octet_length(data)) AS bytes, max(seq) AS last, count(*)::int AS count FROM events WHERE ${pageRange(buildId, after, upTo, bounds)}
+      SELECT sum(octet_length(data)) AS bytes, max(seq) AS last, count(*)::int AS count FROM events WHERE ${inRange(buildId, after, pageEnd(after, upTo, bounds))}
     ), sized AS (
       SELECT *, greatest(1, ${PART_BYTES}::bigint * count / (bytes + ${RENDERED_EXTRA_BYTES} * count))::int AS step FROM range_size
     )
