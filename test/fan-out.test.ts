@@ -78,7 +78,7 @@ for (const backend of BACKENDS) {
       const polls = await Promise.all(Array.from({ length: 200 }, () => BuildCursor.open(server.engine, buildId, 0)));
       let answered = 0;
       const waiting = polls.map((cursor) =>
-        cursor.nextJson({ limit: 100, maxBytes: 1 << 20 }, 10_000).then((step) => {
+        cursor.next(10_000, (after, upTo) => server.engine.readJson(buildId, after, upTo, { limit: 100, maxBytes: 1 << 20 })).then((step) => {
           answered++;
           cursor.close();
           return step;

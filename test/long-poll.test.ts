@@ -1,5 +1,6 @@
 // PROTOCOL §Read the log, JSON with long-poll, on every backend.
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import http from 'node:http';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { BACKENDS } from './support/backends.js';
 import { sampleEvents, startTestServer, type TestServer } from './support/test-server.js';
 
@@ -13,6 +14,11 @@ for (const backend of BACKENDS) {
 
     const append = (buildId: string, token: string, from: number, count: number, final = false) =>
       server.api(`/v1/builds/${buildId}/events`, { token, body: { from, events: sampleEvents(from, count), final } });
+    /** Until exactly `count` long-polls are waiting on the server. */
+    const waitingPolls = async (count: number) => {
+      const gauge = new RegExp(`^runlog_long_polls_waiting ${count}$`, 'm');
+      while (!gauge.test((await server.api('/metrics', { token: null })).body)) await new Promise((r) => setTimeout(r, 20));
+    };
 
     it('pages through the log with after, limit and next', async () => {
       const { buildId, runner, viewer } = await server.createBuild();
@@ -89,6 +95,49 @@ for (const backend of BACKENDS) {
       expect(page).toEqual({ events: [], ack: 2, final: 2, next: 2 });
     });
 
+    it('reads and encodes one answer for all the long-polls a commit wakes at one position', async () => {
+      const { buildId, runner, viewer } = await server.createBuild();
+      const polls = Array.from({ length: 30 }, () => requestText('GET', `${server.url}/v1/builds/${buildId}/events?after=0&wait=30`, viewer));
+      await waitingPolls(30);
+      const reads = vi.spyOn(server.engine, 'readJson');
+      // No AbortSignal per poll: a signal per request and one linked to it, each with its
+      // listener, were most of what a waiting poll cost beyond Node's own answer.
+      const listeners = vi.spyOn(EventTarget.prototype, 'addEventListener');
+      try {
+        await requestText('POST', `${server.url}/v1/builds/${buildId}/events`, runner, JSON.stringify({ from: 1, events: sampleEvents(1, 3) }));
+        const bodies = await Promise.all(polls);
+        expect(new Set(bodies).size).toBe(1);
+        expect(JSON.parse(bodies[0]!)).toMatchObject({ ack: 3, final: null, next: 3, events: [{ seq: 1 }, { seq: 2 }, { seq: 3 }] });
+        expect(reads).toHaveBeenCalledTimes(1);
+        expect(listeners).not.toHaveBeenCalled();
+      } finally {
+        reads.mockRestore();
+        listeners.mockRestore();
+      }
+    });
+
+    it('never answers from the log of a deleted build that came back under its id', async () => {
+      const { buildId, runner } = await server.createBuild();
+      await server.api(`/v1/builds/${buildId}/events`, { token: runner, body: { from: 1, events: sampleEvents(1, 2, 'old') } });
+      expect((await server.api(`/v1/builds/${buildId}/events?after=0`)).body.events[0].data.line).toBe('old 1');
+      expect((await server.api(`/v1/builds/${buildId}`, { method: 'DELETE' })).status).toBe(204);
+      const again = await server.createBuild(buildId);
+      await server.api(`/v1/builds/${buildId}/events`, { token: again.runner, body: { from: 1, events: sampleEvents(1, 2, 'new') } });
+      const page = (await server.api(`/v1/builds/${buildId}/events?after=0`)).body;
+      expect(page.events.map((e: { data: { line: string } }) => e.data.line)).toEqual(['new 1', 'new 2']);
+    });
+
+    it('stops waiting when the client goes away', async () => {
+      const { buildId, viewer } = await server.createBuild();
+      const listening = server.engine.hub.listenerCount();
+      const req = http.get(`${server.url}/v1/builds/${buildId}/events?after=0&wait=60`, { headers: { authorization: `Bearer ${viewer}` } });
+      req.on('error', () => {});
+      await waitingPolls(1);
+      req.destroy();
+      await waitingPolls(0);
+      expect(server.engine.hub.listenerCount()).toBe(listening);
+    });
+
     it('refuses malformed or out-of-range parameters instead of clamping them', async () => {
       const { buildId, viewer } = await server.createBuild();
       for (const query of ['after=-1', 'after=x', 'limit=0', 'limit=10001', 'limit=2.5', 'wait=61', 'wait=-1', 'wait=abc', 'after=1&after=2']) {
@@ -97,5 +146,21 @@ for (const backend of BACKENDS) {
         expect(res.body.code).toBe('invalid_parameter');
       }
     });
+  });
+}
+
+/** A request by node:http, which (unlike fetch) adds no listener to any AbortSignal of its own. */
+function requestText(method: string, url: string, token: string, body?: string): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const headers = { authorization: `Bearer ${token}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) };
+    http
+      .request(url, { method, headers }, (res) => {
+        let text = '';
+        res.setEncoding('utf8');
+        res.on('data', (chunk: string) => (text += chunk));
+        res.on('end', () => resolve(text));
+      })
+      .on('error', reject)
+      .end(body);
   });
 }

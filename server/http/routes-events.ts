@@ -7,32 +7,16 @@ import { ProblemError, buildNotFound } from '../errors.js';
 import { BuildCursor } from '../log/build-cursor.js';
 import type { AppDeps, AppEnv } from './app-env.js';
 import { parseAppendBody } from './append-input.js';
+import { JsonAnswers, answerBody } from './json-answers.js';
 import { runnerHeader } from './heartbeat-input.js';
 import { afterParam, buildIdParam, integerParam, readJsonBody, secondsParam } from './request-input.js';
 
 /** A JSON page stops after about this much event data, however large `limit` (PROTOCOL §Read: `next` continues). */
 const JSON_PAGE_MAX_BYTES = 8 * 1024 * 1024;
 
-function commaSeparated(parts: readonly string[]): string[] {
-  return parts.flatMap((part, i) => (i === 0 ? [part] : [',', part]));
-}
-
-/**
- * The texts encoded into one buffer the size of the answer. A page joined into one string, that
- * string's flattened copy and its encoding were three fresh copies of megabytes each.
- */
-function concatenated(texts: readonly string[]): Uint8Array<ArrayBuffer> {
-  let length = 0;
-  for (const text of texts) length += Buffer.byteLength(text);
-  const bytes = Buffer.allocUnsafe(length);
-  let at = 0;
-  for (const text of texts) at += bytes.write(text, at);
-  // allocUnsafe's memory is an ArrayBuffer (its pool or its own), never a SharedArrayBuffer.
-  return bytes as Uint8Array<ArrayBuffer>;
-}
-
 export function registerEventRoutes(app: Hono<AppEnv>, deps: AppDeps): void {
   const { engine, config, metrics } = deps;
+  const answers = new JsonAnswers(engine);
 
   app.post('/v1/builds/:buildId/events', async (c) => {
     const principal = c.get('principal');
@@ -67,18 +51,25 @@ export function registerEventRoutes(app: Hono<AppEnv>, deps: AppDeps): void {
     const limit = integerParam(c, 'limit', 1, config.limits.maxReadLimit, ReadDefaults.limit);
     const waitSeconds = secondsParam(c, 'wait', config.limits.maxWaitSeconds);
     const cursor = await BuildCursor.open(engine, buildId, after);
-    // A shutdown answers waiting long-polls at once instead of holding the server open.
-    const stop = deps.shutdown.linkedTo(c.req.raw.signal);
+    // A shutdown answers waiting long-polls at once instead of holding the server open; a
+    // client gone ends the wait too. Both close the cursor, which ends its wait: the request's
+    // AbortSignal and a signal linked to it cost two AbortControllers and four EventTarget
+    // listeners per poll.
+    const stopWaiting = () => cursor.close();
+    const removeShutdown = deps.shutdown.onShutdown(stopWaiting);
+    if (c.env.outgoing.destroyed) stopWaiting();
+    else c.env.outgoing.once('close', stopWaiting);
     metrics.longPollsWaiting.inc();
     try {
       assertGeneration(principal, cursor.generation);
-      const step = await cursor.nextJson({ limit, maxBytes: JSON_PAGE_MAX_BYTES }, waitSeconds * 1000, stop.signal);
+      const bounds = { limit, maxBytes: JSON_PAGE_MAX_BYTES };
+      const step = await cursor.next(waitSeconds * 1000, (from, upTo) => answers.read(buildId, cursor.generation, from, upTo, cursor.final, bounds));
       if (step.kind === 'deleted') throw buildNotFound(buildId);
-      const page = step.kind === 'events' ? step.page : { parts: [], last: after };
-      const body = concatenated(['{"events":[', ...commaSeparated(page.parts), `],"ack":${cursor.ack},"final":${cursor.final ?? 'null'},"next":${page.last}}`]);
+      const body = step.kind === 'events' ? step.page.body : answerBody([], { ack: cursor.ack, final: cursor.final, next: after });
       return c.body(body, 200, { [H.contentType]: 'application/json' });
     } finally {
-      stop.dispose();
+      removeShutdown();
+      c.env.outgoing.off('close', stopWaiting);
       metrics.longPollsWaiting.dec();
       cursor.close();
     }

@@ -63,7 +63,7 @@ export function registerStreamRoutes(app: Hono<AppEnv>, deps: AppDeps): void {
       async (signal) => {
         if (ended) return null;
         // A stored runner report cuts the wait short (or skips it); it never moves the cursor.
-        const step = await cursor.nextFrames(STREAM_CHUNK, presence.waiting ? 0 : config.pingIntervalMs, signal);
+        const step = await cursor.nextFrames(STREAM_CHUNK, presence.waiting ? 0 : config.pingIntervalMs);
         const runner = presence.take();
         switch (step.kind) {
           case 'events': {

@@ -34,20 +34,4 @@ export class Shutdown {
     this.#callbacks.add(callback);
     return () => this.#callbacks.delete(callback);
   }
-
-  /** A signal that aborts when `request` does or the server shuts down; dispose it when done. */
-  linkedTo(request: AbortSignal): { signal: AbortSignal; dispose: () => void } {
-    const controller = new AbortController();
-    const abort = () => controller.abort();
-    if (request.aborted) abort();
-    else request.addEventListener('abort', abort, { once: true });
-    const removeShutdown = this.onShutdown(abort);
-    return {
-      signal: controller.signal,
-      dispose: () => {
-        request.removeEventListener('abort', abort);
-        removeShutdown();
-      },
-    };
-  }
 }

@@ -4,7 +4,7 @@
 // costs the server no memory. SSE streams and long-polls both read through it.
 import { buildNotFound } from '../errors.js';
 import { Waker } from './waker.js';
-import type { EventPage, FramePage, JsonPage, PageBounds } from './event-json.js';
+import type { EventPage, FramePage, PageBounds } from './event-json.js';
 import type { HubNotice } from './hub.js';
 import type { LogEngine } from './log-engine.js';
 
@@ -27,6 +27,8 @@ export class BuildCursor {
   #stale = false;
   /** Set by `interrupt()`: the wait ended for something other than the log. */
   #interrupted = false;
+  /** Set by `close()`: no more waits; a step in progress ends as soon as it can. */
+  #closed = false;
   readonly #waker = new Waker();
   readonly #engine: LogEngine;
   readonly #unsubscribe: () => void;
@@ -74,23 +76,28 @@ export class BuildCursor {
    * The next events after `lastSent` (within `bounds`), as SSE frames, waiting up to `waitMs`
    * for some to commit. Advances `lastSent` past what it returns.
    */
-  nextFrames(bounds: PageBounds, waitMs: number, signal?: AbortSignal): Promise<CursorStep<FramePage>> {
-    return this.#next(waitMs, signal, () => this.#engine.readFrames(this.buildId, this.#lastSent, this.#ack, bounds));
+  nextFrames(bounds: PageBounds, waitMs: number): Promise<CursorStep<FramePage>> {
+    return this.next(waitMs, (after, upTo) => this.#engine.readFrames(this.buildId, after, upTo, bounds));
   }
 
-  /** Like `nextFrames`, as the events' JSON. */
-  nextJson(bounds: PageBounds, waitMs: number, signal?: AbortSignal): Promise<CursorStep<JsonPage>> {
-    return this.#next(waitMs, signal, () => this.#engine.readJson(this.buildId, this.#lastSent, this.#ack, bounds));
+  /**
+   * Like `nextFrames`, in whatever form `read` renders events `(after, upTo]` (its page may stop
+   * short of `upTo`). `interrupt()` or `close()` ends the wait: no AbortSignal per step, whose
+   * listener was added and removed on every step of every viewer and long-poll.
+   */
+  next<Page extends EventPage>(waitMs: number, read: (after: number, upTo: number) => Promise<Page>): Promise<CursorStep<Page>> {
+    return this.#next(waitMs, () => read(this.#lastSent, this.#ack));
   }
 
-  async #next<Page extends EventPage>(waitMs: number, signal: AbortSignal | undefined, read: () => Promise<Page>): Promise<CursorStep<Page>> {
+  async #next<Page extends EventPage>(waitMs: number, read: () => Promise<Page>): Promise<CursorStep<Page>> {
     // An interrupt counts from here: one during the refresh below skips the wait.
     this.#interrupted = false;
     if (this.#stale) await this.#refresh();
-    if (this.#ack <= this.#lastSent && !this.#deleted && !this.complete && waitMs > 0 && !signal?.aborted && !this.#interrupted) {
-      await this.#waker.sleep(waitMs, signal);
+    const quiet = () => this.#ack <= this.#lastSent && !this.#closed && !this.#interrupted;
+    if (quiet() && !this.#deleted && !this.complete && waitMs > 0) {
+      await this.#waker.sleep(waitMs);
       // A quiet stretch re-reads the build: insurance against a notice lost between instances.
-      if (this.#stale || (this.#ack <= this.#lastSent && !signal?.aborted && !this.#interrupted)) await this.#refresh();
+      if (this.#stale || quiet()) await this.#refresh();
     }
     if (this.#deleted) return { kind: 'deleted' };
     if (this.#ack > this.#lastSent) {
@@ -106,15 +113,17 @@ export class BuildCursor {
 
   /**
    * Ends the current step's wait for events now (or skips it), as an idle step: the stream has
-   * something else to write, a runner report. A signal per wait did the same at two
-   * AbortControllers and four listeners per step of every viewer.
+   * something else to write, a runner report.
    */
   interrupt(): void {
     this.#interrupted = true;
     this.#waker.wake();
   }
 
+  /** Stops listening; a step waiting now ends (idle) instead of sleeping out its wait. */
   close(): void {
+    if (this.#closed) return;
+    this.#closed = true;
     this.#unsubscribe();
     this.#waker.wake();
   }
