@@ -2,6 +2,7 @@
 // the server under test, which runs in a process of its own. Reports what it measured and its
 // own CPU time, so a saturated load generator shows in the table instead of passing for a slow server.
 import http from 'node:http';
+import net from 'node:net';
 import type {
   AppendClosedTask,
   AppendFigures,
@@ -198,7 +199,14 @@ async function appendOpen(task: AppendOpenTask): Promise<AppendFigures> {
   return { events, requests: figures.requests, refused: figures.refused, latenciesMs: sorted(latencies), firstSentUs: started, lastAnsweredUs: monoUs() };
 }
 
-/** One SSE reader; `connected` resolves once the response headers came. */
+/**
+ * One SSE reader; `connected` resolves once the response head came. It reads the raw socket,
+ * not through node:http: a bench viewer stands for a browser on another machine, and node's
+ * client (HTTP parser, a stream and a 'data' event per chunk) made the load processes as busy
+ * as the server they were measuring on this 2-core machine. The chunked body's size lines
+ * never split a frame (the server writes whole frames per chunk), so the scanner reads ids
+ * through them.
+ */
 function openReader(url: string, ref: ReaderRef, timeoutMs: number): { connected: Promise<void>; done: Promise<ReaderFigures> } {
   const scanner = new SseIdScanner(ref.after, ref.stamps ?? false);
   const startedUs = monoUs();
@@ -207,34 +215,55 @@ function openReader(url: string, ref: ReaderRef, timeoutMs: number): { connected
   let resolveConnected!: () => void;
   let rejectConnected!: (e: unknown) => void;
   const connected = new Promise<void>((res, rej) => ((resolveConnected = res), (rejectConnected = rej)));
+  // Catch-up readers never wait for `connected`: its failure is theirs to report, through `done`.
+  connected.catch(() => {});
   const done = new Promise<ReaderFigures>((resolve, reject) => {
-    const finish = (req: http.ClientRequest) => {
+    const { hostname, port } = new URL(url);
+    const socket = net.connect(Number(port), hostname);
+    let head: Buffer | undefined = Buffer.alloc(0);
+    let finished = false;
+    const finish = () => {
+      if (finished) return;
+      finished = true;
       clearTimeout(timer);
-      req.destroy();
+      socket.destroy();
+      if (connectedUs === 0) rejectConnected(new Error('the stream closed before its head came'));
       resolve({ events: scanner.events, inOrder: scanner.inOrder, complete: scanner.lastSeq >= ref.until, connectedUs, startedUs, doneUs: monoUs(), bytes, delaysUs: scanner.delaysUs });
     };
-    const req = http.get(`${url}/v1/builds/${ref.buildId}/stream?after=${ref.after}`, { agent: false, headers: { authorization: `Bearer ${ref.token}`, accept: 'text/event-stream' } }, (res) => {
-      connectedUs = monoUs();
-      if (res.statusCode !== 200) {
-        const error = new Error(`stream answered ${res.statusCode}`);
-        rejectConnected(error);
-        reject(error);
-        return;
-      }
-      resolveConnected();
-      res.on('data', (chunk: Buffer) => {
-        bytes += chunk.length;
-        scanner.push(chunk, ref.stamps ? monoUs() : 0);
-        if (scanner.lastSeq >= ref.until || scanner.ended) finish(req);
-      });
-      res.on('end', () => finish(req));
-      res.on('error', () => finish(req));
-    });
-    const timer = setTimeout(() => finish(req), timeoutMs);
-    req.on('error', (error) => {
+    const fail = (error: Error) => {
+      if (finished) return;
+      finished = true;
+      clearTimeout(timer);
+      socket.destroy();
       rejectConnected(error);
       reject(error);
+    };
+    socket.setNoDelay(true);
+    socket.write(
+      `GET /v1/builds/${ref.buildId}/stream?after=${ref.after} HTTP/1.1\r\nHost: ${hostname}:${port}\r\nAuthorization: Bearer ${ref.token}\r\n` +
+        'Accept: text/event-stream\r\nConnection: close\r\n\r\n',
+    );
+    socket.on('data', (chunk: Buffer) => {
+      bytes += chunk.length;
+      if (head !== undefined) {
+        head = Buffer.concat([head, chunk]);
+        const end = head.indexOf('\r\n\r\n');
+        if (end < 0) return;
+        const status = head.subarray(0, head.indexOf('\r\n')).toString();
+        const body = head.subarray(end + 4);
+        head = undefined;
+        connectedUs = monoUs();
+        if (!/^HTTP\/1\.1 200 /.test(status)) return fail(new Error(`stream answered ${status}`));
+        resolveConnected();
+        chunk = body;
+      }
+      scanner.push(chunk, ref.stamps ? monoUs() : 0);
+      if (scanner.lastSeq >= ref.until || scanner.ended) finish();
     });
+    socket.on('end', finish);
+    socket.on('close', finish);
+    socket.on('error', (error) => (connectedUs === 0 ? fail(error) : finish()));
+    const timer = setTimeout(finish, timeoutMs);
   });
   return { connected, done };
 }
