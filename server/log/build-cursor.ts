@@ -125,7 +125,7 @@ export class BuildCursor {
     if (this.#closed) return;
     this.#closed = true;
     this.#unsubscribe();
-    this.#waker.wake();
+    this.#waker.wakeNow();
   }
 
   async #refresh(): Promise<void> {

@@ -30,4 +30,17 @@ describe('Waker', () => {
     controller.abort();
     await sleeping;
   });
+
+  it('ends a sleep in the same turn on wakeNow, however many wakes are queued', async () => {
+    const queued = Array.from({ length: 3 * WAKE_GROUP }, () => new Waker());
+    for (const w of queued) void w.sleep(60_000);
+    for (const w of queued) w.wake();
+    const closing = new Waker();
+    let ended = false;
+    void closing.sleep(60_000).then(() => (ended = true));
+    closing.wakeNow();
+    await Promise.resolve();
+    expect(ended).toBe(true);
+    await new Promise((r) => setTimeout(r, 10)); // let the queued groups run
+  });
 });

@@ -54,6 +54,16 @@ export class Waker {
     });
   }
 
+  /**
+   * Ends the current sleep, if any, now: for a close (the client gone, the server stopping), which
+   * must end a stream in the same turn, as an aborted signal did, not behind a fan-out's groups.
+   */
+  wakeNow(): void {
+    const done = this.#wake;
+    this.#wake = undefined;
+    done?.();
+  }
+
   /** Ends the current sleep, if any, in a coming turn of the event loop (a group at a time). */
   wake(): void {
     const done = this.#wake;
