@@ -1,7 +1,9 @@
 // deploy/nginx.conf with no instance to take a request — all down, stopping, or skipped for
 // their fail_timeout, as in a quick rolling restart — answers as an instance would have:
 // 503 unavailable with Retry-After and a problem document (PROTOCOL §Errors), never a bare 502
-// that a client could take as final.
+// that a client could take as final; a stream request's connection is closed instead, which
+// EventSource retries.
+import { EventSource } from 'eventsource';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { NGINX_UNAVAILABLE, startNginx, type Nginx } from '../support/nginx.js';
 import { freePort } from '../support/runner-harness.js';
@@ -33,10 +35,18 @@ describe.skipIf(NGINX_UNAVAILABLE !== undefined)('nginx with no instance to take
     });
   });
 
-  it('answers a stream request the same way', async () => {
-    const res = await fetch(`${nginx.url}/v1/builds/b/stream`, { headers: { accept: 'text/event-stream' } });
-    expect(res.status).toBe(503);
-    expect(res.headers.get('retry-after')).toBe('1');
-    expect(((await res.json()) as { code: string }).code).toBe('unavailable');
+  it('closes a stream request without an answer, which an EventSource retries', async () => {
+    // A 503 would end a plain EventSource for good; a network error makes it reconnect.
+    await expect(fetch(`${nginx.url}/v1/builds/b/stream`, { headers: { accept: 'text/event-stream' } })).rejects.toThrow();
+    const es = new EventSource(`${nginx.url}/v1/builds/b/stream`);
+    const states: number[] = [];
+    await new Promise<void>((resolve) => {
+      es.onerror = () => {
+        states.push(es.readyState);
+        if (states.length === 2) resolve();
+      };
+    });
+    es.close();
+    expect(states).toEqual([EventSource.CONNECTING, EventSource.CONNECTING]);
   });
 });
