@@ -14,7 +14,7 @@ Configuration, from the environment (a bad value stops the start with a line nam
   PORT                            port to listen on (${ConfigDefaults.port}; 0 picks a free one)
   HOST                            address to listen on (${ConfigDefaults.host})
   DATABASE_URL                    postgres://… to use PostgreSQL; unset: embedded PGlite
-  RUNLOG_DATA_DIR                 PGlite's data, generated secret and admin token (${ConfigDefaults.dataDir})
+  RUNLOG_DATA_DIR                 PGlite's data, generated secret and admin token; memory:// keeps them in memory (${ConfigDefaults.dataDir})
   RUNLOG_DB_SCHEMA                PostgreSQL schema for runlog's tables (${ConfigDefaults.databaseSchema})
   RUNLOG_ADMIN_TOKEN              admin token (unset: generated into the data directory)
   RUNLOG_SECRET                   token signing key, shared by every instance (unset: generated)

@@ -55,6 +55,14 @@ describe('operating configuration', () => {
     ]);
   });
 
+  it('refuses several workers on an in-memory data directory unless both secrets are given', () => {
+    const inMemory = { ...PG, RUNLOG_WORKERS: '2', RUNLOG_DATA_DIR: 'memory://' };
+    expect(problems(inMemory)).toEqual([
+      'RUNLOG_DATA_DIR="memory://": several workers with an in-memory data directory need RUNLOG_SECRET and RUNLOG_ADMIN_TOKEN: each worker would generate its own',
+    ]);
+    expect(problems({ ...inMemory, RUNLOG_SECRET: 's'.repeat(32), RUNLOG_ADMIN_TOKEN: 'a'.repeat(16) })).toEqual([]);
+  });
+
   it('reads the retention durations and refuses an unknown unit', () => {
     expect(configFromEnv({}).retentionMs).toBeUndefined();
     expect(configFromEnv({}).retentionSweepMs).toBe(600_000);

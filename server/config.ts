@@ -22,7 +22,7 @@ export interface ServerConfig {
   readonly databaseUrl: string | undefined;
   /** PostgreSQL schema holding the tables (tests give each file its own). @default 'public' */
   readonly databaseSchema: string;
-  /** PGlite's database, the generated secret and admin token. @default './data' */
+  /** PGlite's database, the generated secret and admin token; `memory://` keeps them in memory. @default './data' */
   readonly dataDir: string;
   /** Plain admin secret; unset → generated into `dataDir` on first start. */
   readonly adminToken: string | undefined;
@@ -73,6 +73,11 @@ export const ConfigDefaults = {
   retentionSweepMs: 10 * 60_000, // expiry is coarse (days); a sweep is cheap when nothing expired
   tailCacheBytes: 64 * 1024 * 1024, // the live edges of hundreds of chatty builds; 256 KiB events cannot make it grow
 } as const satisfies Partial<ServerConfig>;
+
+/** `memory://…`: a throwaway database, and secrets generated for this process only. */
+export function isInMemoryDataDir(dataDir: string): boolean {
+  return dataDir.startsWith('memory://');
+}
 
 const int = (min: number, max = Number.MAX_SAFE_INTEGER) => z.coerce.number().int().min(min).max(max);
 
@@ -149,6 +154,8 @@ export function configFromEnv(env: Record<string, string | undefined> = process.
   const workers = e.RUNLOG_WORKERS === undefined ? ConfigDefaults.workers : e.RUNLOG_WORKERS === 'auto' ? availableParallelism() : Number(e.RUNLOG_WORKERS);
   if (workers > 1 && e.DATABASE_URL === undefined) {
     bad('RUNLOG_WORKERS', 'several workers need PostgreSQL (DATABASE_URL): the embedded PGlite database lives in one process');
+  } else if (workers > 1 && isInMemoryDataDir(e.RUNLOG_DATA_DIR) && (e.RUNLOG_SECRET === undefined || e.RUNLOG_ADMIN_TOKEN === undefined)) {
+    bad('RUNLOG_DATA_DIR', 'several workers with an in-memory data directory need RUNLOG_SECRET and RUNLOG_ADMIN_TOKEN: each worker would generate its own');
   }
   const tls = readTls(e.RUNLOG_TLS_CERT, e.RUNLOG_TLS_KEY, bad);
   if (problems.length > 0) throw new ConfigError(problems);

@@ -3,7 +3,7 @@
 import cluster from 'node:cluster';
 import { pino } from 'pino';
 import packageJson from './package.json' with { type: 'json' };
-import { loadSecrets } from './auth/secrets.js';
+import { loadSecrets, type Secrets } from './auth/secrets.js';
 import { TokenSigner } from './auth/tokens.js';
 import { ConfigError, configFromEnv, type ServerConfig } from './config.js';
 import { parseServerArgs, SERVER_CLI_NAME, SERVER_HELP, ServerUsageError, type ServerCommand } from './cli-args.js';
@@ -45,7 +45,7 @@ async function main(): Promise<void> {
       if (isClusterMessage(message)) server.metrics.workersAlive.set(message.alive);
     });
   } else {
-    const secrets = { adminToken: server.adminToken, generatedAdminTokenFile: server.generatedAdminTokenFile };
+    const secrets = { adminToken: server.adminToken, generatedAdminToken: server.generatedAdminToken };
     process.stdout.write(startLines(config, server.url, server.signer, secrets, server.database.kind === 'pglite' ? `PGlite in ${config.dataDir}` : 'PostgreSQL'));
   }
 
@@ -71,11 +71,14 @@ async function main(): Promise<void> {
   process.on('SIGTERM', () => stop('SIGTERM'));
 }
 
-function startLines(config: ServerConfig, url: string, signer: TokenSigner, secrets: { adminToken: string; generatedAdminTokenFile: string | undefined }, database: string): string {
+function startLines(config: ServerConfig, url: string, signer: TokenSigner, secrets: Pick<Secrets, 'adminToken' | 'generatedAdminToken'>, database: string): string {
   const dashboardToken = signer.sign({ kind: 'read-all' }, new Date(Date.now() + 24 * 3600 * 1000));
   const workers = config.workers > 1 ? `, ${config.workers} workers` : '';
   const lines = [`runlog listening on ${url} (database: ${database}${workers})`, `dashboard: ${url}/?token=${dashboardToken}`, `API docs:  ${url}/docs`];
-  if (secrets.generatedAdminTokenFile) lines.push(`admin token (generated, stored in ${secrets.generatedAdminTokenFile}): ${secrets.adminToken}`);
+  const generated = secrets.generatedAdminToken;
+  if (generated !== undefined) {
+    lines.push(`admin token (generated, ${generated.file === undefined ? 'in memory for this run only' : `stored in ${generated.file}`}): ${secrets.adminToken}`);
+  }
   return lines.join('\n') + '\n';
 }
 

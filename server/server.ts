@@ -6,7 +6,7 @@ import type { AddressInfo, Socket } from 'node:net';
 import { serve, type ServerType } from '@hono/node-server';
 import type { Hono } from 'hono';
 import { pino, type Logger } from 'pino';
-import { loadSecrets } from './auth/secrets.js';
+import { loadSecrets, type Secrets } from './auth/secrets.js';
 import { TokenSigner } from './auth/tokens.js';
 import type { ServerConfig } from './config.js';
 import { createApp } from './app.js';
@@ -30,8 +30,8 @@ export interface RunningServer {
   readonly url: string;
   readonly port: number;
   readonly adminToken: string;
-  /** Where the admin token was generated to on this start, if it was. */
-  readonly generatedAdminTokenFile: string | undefined;
+  /** Set when this start generated the admin token: the file it went to, or none in memory. */
+  readonly generatedAdminToken: Secrets['generatedAdminToken'];
   readonly signer: TokenSigner;
   readonly engine: LogEngine;
   /** Runner presence: reports, their once-per-interval writes, and what readers are told. */
@@ -129,7 +129,7 @@ export async function startServer(config: ServerConfig, options: StartOptions = 
     url: `${config.tls ? 'https' : 'http'}://${host}:${port}`,
     port,
     adminToken: secrets.adminToken,
-    generatedAdminTokenFile: secrets.generatedAdminTokenFile,
+    generatedAdminToken: secrets.generatedAdminToken,
     signer,
     engine,
     presence,

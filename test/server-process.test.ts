@@ -1,5 +1,5 @@
 // The compiled `runlog` bin as a user runs it: --help, one line per bad argument or variable,
-// the first start generates and prints the admin token's file, and acked events survive
+// the first start generates and prints the admin token's file (and none in memory), and acked events survive
 // kill -9 on PGlite; under `npm start`, a SIGTERM to npm reaches it.
 import { spawn } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
@@ -73,6 +73,22 @@ describe('the server process', () => {
     } finally {
       expect(await second.stop('SIGTERM')).toBe(0);
     }
+  });
+
+  it('with RUNLOG_DATA_DIR=memory:// prints a generated admin token that works and writes no file', async () => {
+    // path.join('memory://', 'secret') is 'memory:/secret': the secrets once went to ./memory:/.
+    const cwd = path.join(dataDir, 'in-memory-cwd');
+    await mkdir(cwd);
+    const server = await startServerProcess({ PORT: '0', RUNLOG_DATA_DIR: 'memory://' }, { cwd });
+    try {
+      const admin = /admin token \(generated, in memory for this run only\): (\S+)/.exec(server.stdout())?.[1];
+      expect(admin, server.stdout()).toBeDefined();
+      const created = await fetch(`${server.url}/v1/builds`, { method: 'POST', headers: { authorization: `Bearer ${admin}`, 'content-type': 'application/json' }, body: '{}' });
+      expect(created.status).toBe(201);
+    } finally {
+      expect(await server.stop('SIGTERM')).toBe(0);
+    }
+    expect(readdirSync(cwd)).toEqual([]);
   });
 
   it('under `npm start` is npm\'s own child, so SIGTERM to npm shuts it down gracefully instead of orphaning it', async () => {

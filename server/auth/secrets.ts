@@ -1,15 +1,19 @@
 // The signing secret and admin token: from the environment, else generated once into the data
-// directory (mode 0600) so restarts and other instances on the same directory agree.
+// directory (mode 0600) so restarts and other instances on the same directory agree. A
+// `memory://` data directory is no directory: its secrets live as long as its database.
 import { randomBytes } from 'node:crypto';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
+import { isInMemoryDataDir } from '../config.js';
 
 export interface Secrets {
   readonly secret: string;
   readonly adminToken: string;
-  /** Where a generated admin token was written, on the start that generated it. */
-  readonly generatedAdminTokenFile: string | undefined;
+  /** Set on the start that generated the admin token: the file it went to, or none in memory. */
+  readonly generatedAdminToken: { readonly file: string | undefined } | undefined;
 }
+
+const generate = () => randomBytes(32).toString('base64url');
 
 async function readOrCreate(file: string): Promise<{ value: string; created: boolean }> {
   try {
@@ -18,7 +22,7 @@ async function readOrCreate(file: string): Promise<{ value: string; created: boo
     if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
   }
   await mkdir(path.dirname(file), { recursive: true });
-  const value = randomBytes(32).toString('base64url');
+  const value = generate();
   try {
     // `wx`: when two processes start at once, one writes and the other reads the winner.
     await writeFile(file, value + '\n', { mode: 0o600, flag: 'wx' });
@@ -30,9 +34,16 @@ async function readOrCreate(file: string): Promise<{ value: string; created: boo
 }
 
 export async function loadSecrets(options: { dataDir: string; secret: string | undefined; adminToken: string | undefined }): Promise<Secrets> {
+  if (isInMemoryDataDir(options.dataDir)) {
+    return {
+      secret: options.secret ?? generate(),
+      adminToken: options.adminToken ?? generate(),
+      generatedAdminToken: options.adminToken === undefined ? { file: undefined } : undefined,
+    };
+  }
   const secret = options.secret ?? (await readOrCreate(path.join(options.dataDir, 'secret'))).value;
-  if (options.adminToken !== undefined) return { secret, adminToken: options.adminToken, generatedAdminTokenFile: undefined };
+  if (options.adminToken !== undefined) return { secret, adminToken: options.adminToken, generatedAdminToken: undefined };
   const file = path.join(options.dataDir, 'admin-token');
   const admin = await readOrCreate(file);
-  return { secret, adminToken: admin.value, generatedAdminTokenFile: admin.created ? path.resolve(file) : undefined };
+  return { secret, adminToken: admin.value, generatedAdminToken: admin.created ? { file: path.resolve(file) } : undefined };
 }

@@ -5,6 +5,7 @@ import { mkdir, rm } from 'node:fs/promises';
 import path from 'node:path';
 import { Kysely, PostgresDialect, sql } from 'kysely';
 import pg from 'pg';
+import { isInMemoryDataDir } from '../config.js';
 import { migrateToLatest } from './migrations.js';
 import { PGlitePool } from './pglite-pool.js';
 import { defaultPgliteCacheDir, fromTemplate, runPgliteChild } from './pglite-template.js';
@@ -129,7 +130,7 @@ async function initialisePgliteDir(directory: string, cacheDir: string | null): 
 }
 
 async function openPglite(dataDir: string, cacheDir: string | null): Promise<Database> {
-  const inMemory = dataDir.startsWith('memory://');
+  const inMemory = isInMemoryDataDir(dataDir);
   const directory = inMemory ? dataDir : path.join(dataDir, 'pglite');
   if (!inMemory) {
     await mkdir(dataDir, { recursive: true });

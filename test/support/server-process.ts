@@ -18,8 +18,10 @@ export interface ServerProcess {
 }
 
 /** Starts the server and resolves once it prints its URL; rejects if it exits first. */
-export async function startServerProcess(env: Record<string, string>, timeoutMs = 60_000): Promise<ServerProcess> {
+export async function startServerProcess(env: Record<string, string>, options: { cwd?: string; timeoutMs?: number } = {}): Promise<ServerProcess> {
+  const timeoutMs = options.timeoutMs ?? 60_000;
   const child = spawn(process.execPath, [SERVER_BIN], {
+    cwd: options.cwd,
     env: { ...process.env, RUNLOG_LOG_LEVEL: 'warn', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
