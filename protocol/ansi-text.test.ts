@@ -2,7 +2,8 @@
 // garbage nor take more than linear time.
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
-import { PLAIN_STYLE, TRUECOLOR, ansiColorHex, parseTerminalLine, stripAnsi, visibleText } from './ansi-text.js';
+import { PLAIN_STYLE, TRUECOLOR, ansiColorHex } from './ansi-style.js';
+import { parseTerminalLine, stripAnsi, visibleText } from './ansi-text.js';
 
 const ESC = '\x1b';
 const text = (line: string) => parseTerminalLine(line).runs.map((r) => r.text).join('');

@@ -3,7 +3,8 @@
 // base entries are classes (`ansi-fg-0` … `ansi-fg-15`, `ansi-bg-…`) so a page themes them;
 // 256-colour and 24-bit colours are set through CSSOM, which a strict CSP (no `style=`
 // attributes) allows.
-import { ansiColorHex, parseTerminalLine, type AnsiRun, type AnsiStyle } from '../protocol/ansi-text.js';
+import { ansiColorHex, type AnsiStyle } from '../protocol/ansi-style.js';
+import { parseTerminalLine, type AnsiRun } from '../protocol/ansi-text.js';
 
 export interface RenderLineOptions {
   /** Columns shown; a longer line ends with a note of what was cut. @default 4000 */

@@ -4,6 +4,7 @@
 export { LogLines, LogLinesDefaults, toLogLineEntry, type LogLineEntry, type LogLinesOptions, type LogSearchResult } from './log-lines.js';
 export { renderTerminalLine, safeHref, RenderLineDefaults, type RenderLineOptions } from './ansi-dom.js';
 export { VirtualRows, VirtualRowsDefaults, type ScrollAlign, type VirtualRowsOptions } from './virtual-rows.js';
-export { parseTerminalLine, stripAnsi, visibleText, ansiColorHex, type AnsiRun, type AnsiStyle, type TerminalLine } from '../protocol/ansi-text.js';
+export { parseTerminalLine, stripAnsi, visibleText, type AnsiRun, type TerminalLine } from '../protocol/ansi-text.js';
+export { ansiColorHex, type AnsiStyle } from '../protocol/ansi-style.js';
 export { logLineOf, type LogLineData } from '../protocol/log-line.js';
 export type { LogSection, LogsState } from '../protocol/build-state.js';
