@@ -3,6 +3,7 @@
 // otherwise two transactions' statements would interleave on the same session.
 import type { PGlite } from '@electric-sql/pglite';
 import type { PostgresPool, PostgresPoolClient, PostgresQueryResult } from 'kysely';
+import { withPlainArrays } from './column-arrays.js';
 
 type Command = PostgresQueryResult<unknown>['command'];
 
@@ -39,7 +40,7 @@ export class PGlitePool implements PostgresPool {
     const pglite = this.#pglite;
     const client: PostgresPoolClient = {
       async query<R>(sql: string, parameters: ReadonlyArray<unknown>): Promise<PostgresQueryResult<R>> {
-        const result = await pglite.query<R>(sql, parameters as unknown[]);
+        const result = await pglite.query<R>(sql, withPlainArrays(parameters));
         return { command: commandOf(sql), rowCount: result.affectedRows ?? result.rows.length, rows: result.rows };
       },
       release: () => release(),

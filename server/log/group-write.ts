@@ -1,6 +1,7 @@
 // The SQL that writes one commit group (ARCHITECTURE §The log engine): its events, their log
 // lines, its build rows and its NOTIFY, in one statement of data-modifying CTEs.
 import { sql, type Kysely, type RawBuilder, type Transaction } from 'kysely';
+import { bigintArray, textArray } from '../db/column-arrays.js';
 import { PREPARED_MARKER } from '../db/prepared-statements.js';
 import type { DatabaseSchema } from '../db/schema.js';
 import { eventJsonTail } from './event-json.js';
@@ -64,7 +65,8 @@ export async function writeGroup(
   // One statement writes it all — events, line index, builds, the NOTIFY — however many
   // builds the group holds: every round trip inside the transaction is paid by every append
   // waiting on its row locks. Rows travel as arrays, one parameter a column, so building and
-  // sending it costs the same for 1 row as for 10 000.
+  // sending it costs the same for 1 row as for 10 000; the events' columns go in binary
+  // (column-arrays.ts), the builds' few rows as pg encodes them.
   const writes = [];
   // The guard: every column a commit or the line indexer moves, as this group last saw it.
   const guard = guarded
@@ -101,10 +103,10 @@ export async function writeGroup(
     writes.push(sql`new_events AS (
       INSERT INTO events (build_id, seq, type, data, time, received_at, json_tail)
       SELECT * FROM unnest(
-        ${inserts.map((r) => r.buildId)}::text[], ${inserts.map((r) => r.event.seq)}::bigint[],
-        ${inserts.map((r) => r.event.type)}::text[], ${inserts.map((r) => r.event.data)}::text[],
-        ${inserts.map((r) => r.event.time)}::text[], ${receivedAtIsos}::timestamptz[],
-        ${inserts.map((r, i) => eventJsonTail(r.event.time, receivedAtIsos[i]!))}::text[])
+        ${textArray(inserts.map((r) => r.buildId))}, ${bigintArray(inserts.map((r) => r.event.seq))},
+        ${textArray(inserts.map((r) => r.event.type))}, ${textArray(inserts.map((r) => r.event.data))},
+        ${textArray(inserts.map((r) => r.event.time))}, ${textArray(receivedAtIsos)}::timestamptz[],
+        ${textArray(inserts.map((r, i) => eventJsonTail(r.event.time, receivedAtIsos[i]!)))})
         AS e(build_id, seq, type, data, time, received_at, json_tail)
       ${takenOnly(sql`e.build_id`)})`);
   }

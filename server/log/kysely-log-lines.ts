@@ -1,6 +1,7 @@
 // The line index over kysely (PROTOCOL §Log lines): written with each commit, caught up for
 // builds from before it existed, read by number, searched, and paged by size for the download.
 import { sql, type Kysely, type RawBuilder, type Transaction } from 'kysely';
+import { bigintArray, textArray } from '../db/column-arrays.js';
 import type { DatabaseSchema } from '../db/schema.js';
 import type { StoredEvent } from './append-plan.js';
 import { numberLines, type LineRow } from './log-lines.js';
@@ -29,8 +30,8 @@ const CATCH_UP_EVENTS = 10_000;
 export function lineRowsInsert(buildIds: readonly string[], rows: readonly LineRow[], where: RawBuilder<unknown> = sql``) {
   return sql`
     INSERT INTO log_lines (build_id, n, seq, text, bytes)
-    SELECT * FROM unnest(${buildIds}::text[], ${rows.map((r) => r.n)}::bigint[], ${rows.map((r) => r.seq)}::bigint[],
-      ${rows.map((r) => r.text)}::text[], ${rows.map((r) => r.bytes)}::int[]) AS l(build_id, n, seq, text, bytes)
+    SELECT * FROM unnest(${textArray(buildIds)}, ${bigintArray(rows.map((r) => r.n))}, ${bigintArray(rows.map((r) => r.seq))},
+      ${textArray(rows.map((r) => r.text))}, ${bigintArray(rows.map((r) => r.bytes))}::int[]) AS l(build_id, n, seq, text, bytes)
     ${where}`;
 }
 
