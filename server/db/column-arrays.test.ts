@@ -96,7 +96,7 @@ describe.skipIf(POSTGRES.unavailable !== undefined)("a commit's columns on Postg
       expect(outcome.results[0]).toMatchObject({ ok: true, response: { ack: 1 } });
       const insert = sent.mock.calls.map(([query]) => query as { text?: string; values?: unknown[] }).find((q) => q.text?.includes('INSERT INTO events'));
       const values = insert?.values ?? [];
-      const buffers = values.filter((v) => v instanceof Buffer);
+      const buffers = values.filter((v): v is Buffer => v instanceof Buffer);
       expect(buffers.length).toBe(12); // 7 columns of events, 5 of log lines
       expect(values.some((v) => typeof v === 'string' && v.includes('quoted'))).toBe(false);
       expect(buffers.filter((b) => b.includes('quoted')).length).toBe(2); // the data and the log line
