@@ -6,9 +6,8 @@ import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { POSTGRES, type BackendDatabase } from '../../test/support/backends.js';
 import { KyselyLogStore } from '../log/kysely-log-store.js';
-import { ColumnArray, binaryArray, withBinaryArrays, withPlainArrays } from './column-arrays.js';
+import { ColumnArray, binaryArray, withPlainArrays } from './column-arrays.js';
 import { openDatabase, type Database } from './database.js';
-import { PreparingClient } from './prepared-statements.js';
 
 describe('binaryArray', () => {
   it('writes array_recv’s layout: dimensions, null flag, element type, size, lower bound, then length-prefixed elements', () => {
@@ -32,20 +31,19 @@ describe('binaryArray', () => {
     expect(() => binaryArray(new ColumnArray('int8', [2 ** 53]))).toThrow(/not a safe integer/);
   });
 
-  it('replaces only column arrays: binary for pg, the plain values for PGlite', () => {
+  it('is the binary array to pg (toPostgres) and the plain values to PGlite', () => {
     const column = new ColumnArray('text', ['x']);
-    const values = [1, ['kept'], column];
-    expect(withBinaryArrays(values)[2]).toBeInstanceOf(Buffer);
-    expect(withPlainArrays(values)).toEqual([1, ['kept'], ['x']]);
+    expect(column.toPostgres()).toEqual(binaryArray(column));
+    expect(withPlainArrays([1, ['kept'], column])).toEqual([1, ['kept'], ['x']]);
     const none = [1, 'a'];
-    expect(withBinaryArrays(none)).toBe(none);
+    expect(withPlainArrays(none)).toBe(none);
   });
 });
 
-describe.skipIf(POSTGRES.unavailable !== undefined)('column arrays through PostgreSQL', () => {
+describe.skipIf(POSTGRES.unavailable !== undefined)('column arrays through any pg client', () => {
   let client: pg.Client;
   beforeAll(async () => {
-    client = new PreparingClient({ connectionString: process.env.TEST_DATABASE_URL });
+    client = new pg.Client({ connectionString: process.env.TEST_DATABASE_URL });
     await client.connect();
   });
   afterAll(async () => client.end());
@@ -90,18 +88,22 @@ describe.skipIf(POSTGRES.unavailable !== undefined)("a commit's columns on Postg
     await store.createBuild({ buildId: 'binary', generation: 'g', meta: {} });
     const line = 'a "quoted" \\ line';
     const sent = vi.spyOn(pg.Client.prototype, 'query');
+    const encoded = vi.spyOn(ColumnArray.prototype, 'toPostgres');
     try {
       const batch = { from: 1, final: false, epoch: 0, events: [{ type: 'log', data: JSON.stringify({ stream: 'stdout', line }), time: null }] };
       const outcome = await store.commit([{ buildId: 'binary', batch, generation: undefined }], new Date());
       expect(outcome.results[0]).toMatchObject({ ok: true, response: { ack: 1 } });
       const insert = sent.mock.calls.map(([query]) => query as { text?: string; values?: unknown[] }).find((q) => q.text?.includes('INSERT INTO events'));
       const values = insert?.values ?? [];
-      const buffers = values.filter((v): v is Buffer => v instanceof Buffer);
-      expect(buffers.length).toBe(12); // 7 columns of events, 5 of log lines
-      expect(values.some((v) => typeof v === 'string' && v.includes('quoted'))).toBe(false);
-      expect(buffers.filter((b) => b.includes('quoted')).length).toBe(2); // the data and the log line
+      expect(values.filter((v) => v instanceof ColumnArray).length).toBe(12); // 7 columns of events, 5 of log lines
+      expect(values.some((v) => Array.isArray(v) && v.some((e) => typeof e === 'string' && e.includes('quoted')))).toBe(false);
+      // pg asked each column for its binary form: the data and the log line left as bytes.
+      const binaries = encoded.mock.results.map((r) => r.value as Buffer);
+      expect(binaries.length).toBe(12);
+      expect(binaries.filter((b) => b.includes('quoted')).length).toBe(2);
     } finally {
       sent.mockRestore();
+      encoded.mockRestore();
     }
     const stored = await database.db.selectFrom('events').select(['data']).where('build_id', '=', 'binary').execute();
     expect(stored.map((r) => JSON.parse(r.data).line)).toEqual([line]);

@@ -4,7 +4,6 @@
 // prepared statements per connection stays bounded by the variants of those statements.
 import { createHash } from 'node:crypto';
 import pg from 'pg';
-import { withBinaryArrays } from './column-arrays.js';
 
 /** A statement's text starts with this to be prepared once per connection. */
 export const PREPARED_MARKER = '/* runlog:prepared */';
@@ -23,16 +22,14 @@ function statementName(text: string): string {
   return name;
 }
 
-/** A `pg` client that runs marked statements as named (prepared) ones, column arrays in binary. */
+/** A `pg` client that runs marked statements as named (prepared) ones. */
 export class PreparingClient extends pg.Client {
-  // pg's query() has a dozen overloads; this one forwards every call, changing only kysely's
-  // (a text and its values): column arrays (column-arrays.ts), and the name of a marked text.
+  // pg's query() has a dozen overloads; this one forwards every call, changing only marked texts.
   override query(...args: unknown[]): never {
     const [config, values, callback] = args;
-    if (typeof config === 'string' && Array.isArray(values)) {
-      const encoded = withBinaryArrays(values);
-      const query = config.startsWith(PREPARED_MARKER) ? { name: statementName(config), text: config, values: encoded } : { text: config, values: encoded };
-      return (callback === undefined ? super.query(query) : super.query(query, callback as never)) as never;
+    if (typeof config === 'string' && config.startsWith(PREPARED_MARKER) && Array.isArray(values)) {
+      const named = { name: statementName(config), text: config, values };
+      return (callback === undefined ? super.query(named) : super.query(named, callback as never)) as never;
     }
     return (super.query as (...a: unknown[]) => never)(...args);
   }
