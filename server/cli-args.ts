@@ -26,6 +26,7 @@ Configuration, from the environment (a bad value stops the start with a line nam
   RUNLOG_MAX_EVENT_DEPTH          one event's data nesting (64)
   RUNLOG_MAX_GAP                  how far past the ack an append may start (10000)
   RUNLOG_COMMIT_QUEUE_MAX         appends waiting for a commit before 503 overloaded (${ConfigDefaults.commitQueueMax})
+  RUNLOG_COMMIT_QUEUE_MAX_BYTES   bytes of event data waiting for a commit before 503 overloaded (${ConfigDefaults.commitQueueMaxBytes})
   RUNLOG_COMMIT_GROUP_MAX_EVENTS  events per commit transaction (${ConfigDefaults.commitGroupMaxEvents})
   RUNLOG_PING_INTERVAL_MS         idle time before an SSE ping (${ConfigDefaults.pingIntervalMs})
   RUNLOG_TAIL_CACHE_EVENTS        recent events kept in memory per live build (${ConfigDefaults.tailCacheEvents})

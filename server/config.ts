@@ -35,6 +35,8 @@ export interface ServerConfig {
   readonly limits: ProtocolLimits;
   /** Batches waiting for a commit before appends answer 503 overloaded. @default 1024 */
   readonly commitQueueMax: number;
+  /** Bytes of event data waiting for a commit before appends answer 503 overloaded (an empty queue takes any batch). @default 64 MiB */
+  readonly commitQueueMaxBytes: number;
   /** Events one commit transaction takes at most; the rest wait for the next. @default 20000 */
   readonly commitGroupMaxEvents: number;
   /** Commit transactions that may run at once, each for its own builds. @default 2 on PostgreSQL, 1 on the embedded database */
@@ -65,7 +67,8 @@ export const ConfigDefaults = {
   dataDir: './data',
   logLevel: 'info',
   tokenTtlSeconds: 7 * 24 * 3600, // long enough for any build, short enough that leaked links die
-  commitQueueMax: 1024, // ≤ 1 GiB of 1 MiB bodies worst case; typical batches are a few KiB
+  commitQueueMax: 1024, // typical batches are a few KiB…
+  commitQueueMaxBytes: 64 * 1024 * 1024, // …but 1 024 bodies of 1 MiB would be a gigabyte
   commitGroupMaxEvents: 20_000, // keeps one transaction well under a second
   pingIntervalMs: SSE_PING_INTERVAL_MS,
   tailCacheEvents: 2048, // covers the live edge of a build for every viewer with one copy
@@ -101,6 +104,7 @@ const EnvSchema = z.object({
   RUNLOG_MAX_EVENT_DEPTH: int(1, 1000).default(LimitDefaults.maxEventDataDepth),
   RUNLOG_MAX_GAP: int(1).default(LimitDefaults.maxGapWindow), // 0 would refuse even a batch at ack + 1
   RUNLOG_COMMIT_QUEUE_MAX: int(1).default(ConfigDefaults.commitQueueMax),
+  RUNLOG_COMMIT_QUEUE_MAX_BYTES: int(1).default(ConfigDefaults.commitQueueMaxBytes),
   RUNLOG_COMMIT_GROUP_MAX_EVENTS: int(1).default(ConfigDefaults.commitGroupMaxEvents),
   RUNLOG_COMMIT_LANES: int(1, 64).optional(),
   RUNLOG_PING_INTERVAL_MS: int(10).default(ConfigDefaults.pingIntervalMs),
@@ -178,6 +182,7 @@ export function configFromEnv(env: Record<string, string | undefined> = process.
       maxGapWindow: e.RUNLOG_MAX_GAP,
     },
     commitQueueMax: e.RUNLOG_COMMIT_QUEUE_MAX,
+    commitQueueMaxBytes: e.RUNLOG_COMMIT_QUEUE_MAX_BYTES,
     commitGroupMaxEvents: e.RUNLOG_COMMIT_GROUP_MAX_EVENTS,
     // PGlite runs in this thread: a second transaction would only queue behind the first.
     commitLanes: e.RUNLOG_COMMIT_LANES ?? (e.DATABASE_URL ? CommitLaneDefaults.postgres : CommitLaneDefaults.embedded),

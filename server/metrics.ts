@@ -26,6 +26,7 @@ export class Metrics {
   readonly streamsOpen = new Gauge({ name: 'runlog_sse_streams_open', help: 'Open SSE streams.', registers: [this.registry] });
   readonly longPollsWaiting = new Gauge({ name: 'runlog_long_polls_waiting', help: 'Long-poll reads waiting for events.', registers: [this.registry] });
   readonly commitQueueLength = new Gauge({ name: 'runlog_commit_queue_length', help: 'Appends waiting for a commit.', registers: [this.registry] });
+  readonly commitQueueBytes = new Gauge({ name: 'runlog_commit_queue_bytes', help: 'Bytes of event data waiting for a commit.', registers: [this.registry] });
   readonly streamsOpened = new Counter({ name: 'runlog_sse_streams_opened_total', help: 'SSE streams opened (a rate far above the number of viewers means readers keep reconnecting).', registers: [this.registry] });
   readonly eventsDelivered = new Counter({ name: 'runlog_sse_events_sent_total', help: 'Event frames written to SSE streams.', registers: [this.registry] });
   readonly deliverySeconds = new Histogram({

@@ -73,6 +73,7 @@ export async function startServer(config: ServerConfig, options: StartOptions = 
   });
   const engine = new LogEngine(store, hub, {
     commitQueueMax: config.commitQueueMax,
+    commitQueueMaxBytes: config.commitQueueMaxBytes,
     commitGroupMaxEvents: config.commitGroupMaxEvents,
     commitLanes: config.commitLanes,
     tailCacheEvents: config.tailCacheEvents,

@@ -1,5 +1,6 @@
 // ARCHITECTURE §Group commit and PROTOCOL §Append rule 6: concurrent appends share
-// transactions, and a full commit queue refuses at once with 503 overloaded + Retry-After.
+// transactions, and a full commit queue — in appends or in bytes — refuses at once with 503
+// overloaded + Retry-After.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BACKENDS } from './support/backends.js';
 import { sampleEvents, startTestServer, type TestServer } from './support/test-server.js';
@@ -13,13 +14,16 @@ for (const backend of BACKENDS) {
   describe.skipIf(backend.unavailable !== undefined)(`group commit on ${backend.name}`, () => {
     let server: TestServer;
     let small: TestServer;
+    let narrow: TestServer;
     beforeAll(async () => {
       server = await startTestServer(backend);
       small = await startTestServer(backend, { commitQueueMax: 2 });
+      narrow = await startTestServer(backend, { commitQueueMaxBytes: 64 * 1024 });
     });
     afterAll(async () => {
       await server?.stop();
       await small?.stop();
+      await narrow?.stop();
     });
 
     it('commits 60 concurrent appends in fewer transactions than appends', async () => {
@@ -55,6 +59,22 @@ for (const backend of BACKENDS) {
         }
         expect(answer.body.ack).toBe(50);
       }
+    });
+
+    it('refuses with 503 overloaded once the queued event data passes RUNLOG_COMMIT_QUEUE_MAX_BYTES, however few the appends', async () => {
+      // 30 appends of 20 KiB against 64 KiB queued: the count bound (1 024) is never near.
+      const events = [{ type: 'log', data: { stream: 'stdout', line: 'x'.repeat(20 * 1024) } }];
+      const builds = await Promise.all(Array.from({ length: 30 }, () => narrow.createBuild()));
+      const answers = await Promise.all(builds.map((b) => narrow.api(`/v1/builds/${b.buildId}/events`, { token: b.runner, body: { from: 1, events } })));
+      const refused = answers.filter((a) => a.status === 503);
+      expect(refused.length).toBeGreaterThan(0);
+      for (const r of refused) expect(r.body.code).toBe('overloaded');
+      for (const [i, b] of builds.entries()) {
+        let answer = answers[i]!;
+        while (answer.status === 503) answer = await narrow.api(`/v1/builds/${b.buildId}/events`, { token: b.runner, body: { from: 1, events } });
+        expect(answer.body.ack).toBe(1);
+      }
+      expect(metric((await narrow.api('/metrics', { token: null })).body, 'runlog_commit_queue_bytes')).toBe(0);
     });
   });
 }

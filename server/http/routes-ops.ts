@@ -29,6 +29,7 @@ export function registerOpsRoutes(app: Hono<AppEnv>, deps: AppDeps): void {
 
   app.get('/metrics', async (c) => {
     deps.metrics.commitQueueLength.set(deps.engine.commitQueueLength);
+    deps.metrics.commitQueueBytes.set(deps.engine.commitQueueBytes);
     const beyond = await deps.engine.store.storedBeyondAck(10).catch(() => undefined);
     if (beyond) {
       deps.metrics.storedBeyondAck.reset();

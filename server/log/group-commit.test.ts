@@ -32,7 +32,7 @@ async function firstGroupTaken(store: { groups: number[] }): Promise<void> {
   while (store.groups.length === 0) await new Promise((r) => setImmediate(r));
 }
 
-const options = { maxQueued: 3, maxGroupEvents: 100, onCommitted: () => {} };
+const options = { maxQueued: 3, maxQueuedBytes: 1_000_000, maxGroupEvents: 100, onCommitted: () => {} };
 const append = (buildId = 'b'): PendingAppend => ({ buildId, batch, generation: undefined });
 
 describe('GroupCommitter', () => {
@@ -61,6 +61,32 @@ describe('GroupCommitter', () => {
     expect((refused as ProblemError).retryAfterSeconds).toBeGreaterThan(0);
     store.release();
     await Promise.all(accepted);
+  });
+
+  it('refuses with overloaded once the queued event data reaches maxQueuedBytes, and takes any one batch into an empty queue', async () => {
+    const store = fakeStore();
+    const committer = new GroupCommitter(store, { ...options, maxQueued: 100, maxQueuedBytes: 2500 });
+    const sized = (bytes: number): PendingAppend => ({ buildId: 'b', generation: undefined, batch: { ...batch, events: [{ type: 'log', data: JSON.stringify('x'.repeat(bytes - 2)), time: null }] } });
+    store.hold();
+    const accepted = [committer.submit(sized(10))];
+    await firstGroupTaken(store); // committing, out of the queue
+    // 3 000 bytes alone in an empty queue: taken (a batch larger than the bound must not wait forever).
+    accepted.push(committer.submit(sized(3000)));
+    expect(committer.queuedBytes).toBe(3000);
+    const refused = await committer.submit(sized(10)).catch((e: unknown) => e);
+    expect((refused as ProblemError).code).toBe('overloaded');
+    expect(committer.queued).toBe(1);
+    store.release();
+    await Promise.all(accepted);
+    expect(committer.queuedBytes).toBe(0);
+    // Drained: 1 000 + 1 000 fit, a third 1 000 would pass 2 500.
+    store.hold();
+    const next = [committer.submit(sized(10))];
+    while (store.groups.length < 3) await new Promise((r) => setImmediate(r));
+    next.push(committer.submit(sized(1000)), committer.submit(sized(1000)));
+    expect(((await committer.submit(sized(1000)).catch((e: unknown) => e)) as ProblemError).code).toBe('overloaded');
+    store.release();
+    await Promise.all(next);
   });
 
   it('on close, commits and answers what is queued and refuses anything new with unavailable', async () => {

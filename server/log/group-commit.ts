@@ -1,7 +1,8 @@
 // Group commit (ARCHITECTURE §Group commit): appends that arrive while a transaction runs wait
-// and go into the next one together — one fsync for many batches. The queue is bounded: when
-// it is full an append is refused at once with 503 overloaded (PROTOCOL §Append rule 6), so
-// memory stays flat however hard runners push.
+// and go into the next one together — one fsync for many batches. The queue is bounded in
+// appends and in bytes of event data: when it is full an append is refused at once with 503
+// overloaded (PROTOCOL §Append rule 6), so memory stays flat however hard runners push, with
+// batches of a few KiB or of 1 MiB.
 //
 // Builds are split over `lanes`, each committing its own groups one after another: a build
 // always goes to the same lane, so its appends stay in order, and lanes never share a build,
@@ -16,6 +17,8 @@ import type { BuildAdvance, LogStore, PendingAppend } from './log-store.js';
 export interface GroupCommitOptions {
   /** Appends waiting before new ones are refused. */
   readonly maxQueued: number;
+  /** Characters of event data waiting before new appends are refused; an empty queue takes any one. */
+  readonly maxQueuedBytes: number;
   /** Events one transaction takes at most. */
   readonly maxGroupEvents: number;
   /** Transactions that may run at once, on disjoint sets of builds. @default 1 */
@@ -31,6 +34,7 @@ export interface GroupCommitOptions {
 
 interface Waiting {
   readonly append: PendingAppend;
+  readonly bytes: number;
   readonly resolve: (response: AppendResponse) => void;
   readonly reject: (error: unknown) => void;
 }
@@ -40,6 +44,7 @@ export class GroupCommitter {
   readonly #options: GroupCommitOptions;
   readonly #lanes: CommitLane[];
   #queued = 0;
+  #queuedBytes = 0;
   #closed = false;
 
   constructor(store: LogStore, options: GroupCommitOptions) {
@@ -52,19 +57,26 @@ export class GroupCommitter {
     return this.#queued;
   }
 
+  /** Characters of event data waiting (what `maxQueuedBytes` bounds). */
+  get queuedBytes(): number {
+    return this.#queuedBytes;
+  }
+
   submit(append: PendingAppend): Promise<AppendResponse> {
     if (this.#closed) {
       return Promise.reject(new ProblemError('unavailable', 'The server is shutting down; retry on the next one.', { retryAfterSeconds: 1 }));
     }
-    if (this.#queued >= this.#options.maxQueued) {
+    const bytes = dataBytes(append);
+    if (this.#queued >= this.#options.maxQueued || (this.#queued > 0 && this.#queuedBytes + bytes > this.#options.maxQueuedBytes)) {
       return Promise.reject(
         new ProblemError('overloaded', 'The commit queue is full; retry later.', { retryAfterSeconds: OVERLOADED_RETRY_AFTER_SECONDS }),
       );
     }
     const lane = this.#lanes[this.#lanes.length === 1 ? 0 : laneOf(append.buildId, this.#lanes.length)]!;
     return new Promise<AppendResponse>((resolve, reject) => {
-      lane.queue.push({ append, resolve, reject });
+      lane.queue.push({ append, bytes, resolve, reject });
       this.#queued++;
+      this.#queuedBytes += bytes;
       lane.running ??= this.#drain(lane);
     });
   }
@@ -89,6 +101,7 @@ export class GroupCommitter {
     await new Promise<void>((resolve) => setImmediate(resolve));
     const group = this.#takeGroup(lane.queue);
     this.#queued -= group.length;
+    for (const waiting of group) this.#queuedBytes -= waiting.bytes;
     const started = performance.now();
     let outcome;
     try {
@@ -125,6 +138,13 @@ export class GroupCommitter {
     }
     return queue.splice(0, n);
   }
+}
+
+/** What an append holds in memory while it waits, as far as it grows with the batch: its events' data. */
+function dataBytes(append: PendingAppend): number {
+  let bytes = 0;
+  for (const event of append.batch.events) bytes += event.data.length;
+  return bytes;
 }
 
 /** One lane's appends, in arrival order, and its commit loop while it runs. */

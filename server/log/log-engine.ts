@@ -17,6 +17,7 @@ const TAIL_IDLE_MS = 10_000;
 
 export interface LogEngineOptions {
   readonly commitQueueMax: number;
+  readonly commitQueueMaxBytes: number;
   readonly commitGroupMaxEvents: number;
   readonly commitLanes?: number;
   readonly tailCacheEvents: number;
@@ -45,6 +46,7 @@ export class LogEngine {
     this.#tail = new TailCache(options.tailCacheEvents, options.tailCacheBytes);
     this.#committer = new GroupCommitter(store, {
       maxQueued: options.commitQueueMax,
+      maxQueuedBytes: options.commitQueueMaxBytes,
       maxGroupEvents: options.commitGroupMaxEvents,
       lanes: options.commitLanes ?? 1,
       onCommitted: (advances) => this.#onCommitted(advances),
@@ -63,6 +65,10 @@ export class LogEngine {
 
   get commitQueueLength(): number {
     return this.#committer.queued;
+  }
+
+  get commitQueueBytes(): number {
+    return this.#committer.queuedBytes;
   }
 
   append(buildId: string, batch: AppendBatch, generation: string | undefined): Promise<AppendResponse> {
