@@ -6,15 +6,16 @@
 // Within one reduceEvents call each touched part is copied once and then updated in
 // place, so folding n events costs O(n + size of the touched parts), not O(n · state).
 // Never mutate a state you got back: later states may share its parts. The copy-on-write
-// working copy lives in build-state-draft.ts.
+// working copy lives in build-state-draft.ts; what each event type does, in
+// build-state-parsers.ts.
 //
 // Totality: whatever an event's `data` is, the reducer does not throw. Malformed data for
 // a known type is counted in `counts.malformed` and otherwise ignored. Every dictionary
 // (`texts`, `reasoning`, `data`, `counts.byType`) has a null prototype, so ids such as
 // "__proto__" or "constructor" are ordinary keys; read them with Object.hasOwn.
-import { AGENT_PARSERS, AGENT_EVENT_TYPES } from './build-state-agent.js';
-import { Draft, dict, type Dict, type Effect, type Parser } from './build-state-draft.js';
-import { logLineOf } from './log-line.js';
+import { AGENT_EVENT_TYPES } from './build-state-agent.js';
+import { Draft, dict, type Dict, type Effect } from './build-state-draft.js';
+import { parserOf } from './build-state-parsers.js';
 
 export { LOG_TAIL_LINES } from './build-state-draft.js';
 
@@ -163,7 +164,7 @@ export const KNOWN_EVENT_TYPES = [
   'log', 'status', 'error', 'finish', 'abort',
 ] as const;
 
-export const DATA_EVENT_PREFIX = 'data-';
+export { DATA_EVENT_PREFIX } from './build-state-parsers.js';
 
 export function initialBuildState(): BuildState {
   return {
@@ -203,7 +204,7 @@ export function reduceEvents(state: BuildState, events: Iterable<ReducerEvent>):
 function apply(draft: Draft, event: ReducerEvent): void {
   const type = String(event.type);
   draft.count(type);
-  const parse = PARSERS.get(type) ?? (type.startsWith(DATA_EVENT_PREFIX) ? parseDataPart(type) : undefined);
+  const parse = parserOf(type);
   if (parse === undefined) return; // unknown types are only counted
   let effect: Effect | undefined;
   try {
@@ -220,208 +221,3 @@ function apply(draft: Draft, event: ReducerEvent): void {
   const at = typeof event.time === 'string' ? event.time : typeof event.receivedAt === 'string' ? event.receivedAt : null;
   effect(draft, event.seq, at);
 }
-
-type Rec = Readonly<Record<string, unknown>>;
-
-function record(data: unknown): Rec | undefined {
-  return typeof data === 'object' && data !== null && !Array.isArray(data) ? (data as Rec) : undefined;
-}
-
-const EMPTY: Rec = Object.freeze(dict<unknown>());
-
-/** For types whose fields are all optional: absent/null data reads as `{}`. */
-function optionalRecord(data: unknown): Rec | undefined {
-  return data === null || data === undefined ? EMPTY : record(data);
-}
-
-function own(r: Rec, key: string): unknown {
-  return Object.hasOwn(r, key) ? r[key] : undefined;
-}
-
-/** A required string field. */
-function str(r: Rec, key: string): string | undefined {
-  const v = own(r, key);
-  return typeof v === 'string' ? v : undefined;
-}
-
-/** An optional string field: `null` when absent, `undefined` (malformed) when not a string. */
-function optStr(r: Rec, key: string): string | null | undefined {
-  const v = own(r, key);
-  if (v === undefined || v === null) return null;
-  return typeof v === 'string' ? v : undefined;
-}
-
-function parseNothing(apply: Effect): Parser {
-  return (data) => (optionalRecord(data) === undefined ? undefined : apply);
-}
-
-/**
- * text-* and reasoning-*: `{id, delta?}` accumulates into `texts[id]` / `reasoning[id]`. A delta
- * or end for an id no `-start` opened is malformed (the AI SDK refuses it too).
- */
-function parseTextPart(kind: 'texts' | 'reasoning', opens: boolean): Parser {
-  return (data) => {
-    const r = record(data);
-    if (r === undefined) return undefined;
-    const id = str(r, 'id');
-    const delta = optStr(r, 'delta');
-    if (id === undefined || delta === undefined) return undefined;
-    return (d) => {
-      if (!opens && !Object.hasOwn(d.state[kind], id)) {
-        d.malformed();
-        return;
-      }
-      const texts = d.texts(kind);
-      const before = Object.hasOwn(texts, id) ? (texts[id] ?? '') : '';
-      // Providers number text parts per step ("0", "1", …), so an id comes back in the next
-      // step or message: a new `-start` of an id that holds text begins a new paragraph.
-      const separator = opens && before !== '' ? '\n\n' : '';
-      texts[id] = before + separator + (delta ?? '');
-    };
-  };
-}
-
-/**
- * tool-*: `{toolCallId, toolName?, …}`; `update` reads the type's own fields (undefined =
- * malformed). `opens`: the type may name a new tool call (an input); the others (deltas,
- * outputs) name one that must exist, else the event is malformed, as the AI SDK refuses it.
- */
-function parseToolPart(opens: boolean, update: (r: Rec) => ((tool: Tool) => void) | undefined): Parser {
-  return (data) => {
-    const r = record(data);
-    if (r === undefined) return undefined;
-    const toolCallId = str(r, 'toolCallId');
-    const toolName = optStr(r, 'toolName');
-    if (toolCallId === undefined || toolName === undefined) return undefined;
-    const apply = update(r);
-    if (apply === undefined) return undefined;
-    return (d) => {
-      if (!opens && !d.hasTool(toolCallId)) {
-        d.malformed();
-        return;
-      }
-      const tool = d.tool(toolCallId, toolName ?? undefined);
-      apply(tool);
-      d.settleApproval(tool);
-    };
-  };
-}
-
-function parseToolError(r: Rec): ((tool: Tool) => void) | undefined {
-  const errorText = str(r, 'errorText');
-  if (errorText === undefined) return undefined;
-  const hasInput = Object.hasOwn(r, 'input');
-  const input = own(r, 'input') ?? null;
-  return (tool) => {
-    tool.state = 'error';
-    tool.errorText = errorText;
-    if (hasInput) tool.input = input;
-  };
-}
-
-/** `data-*`: `{id?, data}` sets `data[type]` or `data[type/id]` to the latest value. */
-function parseDataPart(type: string): Parser {
-  return (data) => {
-    const r = record(data);
-    if (r === undefined || !Object.hasOwn(r, 'data')) return undefined;
-    const id = optStr(r, 'id');
-    if (id === undefined) return undefined;
-    const key = id === null ? type : `${type}/${id}`;
-    const value = own(r, 'data') ?? null;
-    return (d) => {
-      d.data()[key] = value;
-    };
-  };
-}
-
-const FINISH_STATUSES: ReadonlySet<unknown> = new Set<BuildStatus>(['succeeded', 'failed', 'canceled']);
-
-// A Map, not an object literal: a type named "constructor" or "__proto__" must not find
-// anything on Object.prototype.
-const PARSERS: ReadonlyMap<string, Parser> = new Map<string, Parser>([
-  ['start', parseNothing((d, _seq, at) => {
-    d.state.status = 'running';
-    d.state.startedAt ??= at; // a second `start` does not move the build's start
-  })],
-  ['start-step', parseNothing((d) => {
-    d.state.steps += 1;
-    d.startStep(String(d.state.steps));
-  })],
-  ['finish-step', parseNothing((d) => d.finishStep())],
-  ['text-start', parseTextPart('texts', true)],
-  ['text-delta', parseTextPart('texts', false)],
-  ['text-end', parseTextPart('texts', false)],
-  ['reasoning-start', parseTextPart('reasoning', true)],
-  ['reasoning-delta', parseTextPart('reasoning', false)],
-  ['reasoning-end', parseTextPart('reasoning', false)],
-  ['tool-input-start', parseToolPart(true, () => (tool) => {
-    tool.state = 'input-streaming';
-  })],
-  ['tool-input-delta', parseToolPart(false, (r) => {
-    const delta = str(r, 'inputTextDelta');
-    if (delta === undefined) return undefined;
-    return (tool) => {
-      tool.inputText += delta;
-    };
-  })],
-  ['tool-input-available', parseToolPart(true, (r) => {
-    const input = own(r, 'input') ?? null;
-    return (tool) => {
-      tool.state = 'input-available';
-      tool.input = input;
-    };
-  })],
-  ['tool-output-available', parseToolPart(false, (r) => {
-    const output = own(r, 'output') ?? null;
-    return (tool) => {
-      tool.state = 'output-available';
-      tool.output = output;
-    };
-  })],
-  ['tool-input-error', parseToolPart(true, parseToolError)],
-  ['tool-output-error', parseToolPart(false, parseToolError)],
-  ...AGENT_PARSERS,
-  ['log', (data) => {
-    const line = logLineOf(data);
-    if (line === undefined) return undefined;
-    return (d, seq) => d.pushLog({ seq, stream: line.stream, line: line.line }, line.toolCallId);
-  }],
-  ['status', (data) => {
-    const r = record(data);
-    if (r === undefined) return undefined;
-    const phase = str(r, 'phase');
-    const message = optStr(r, 'message');
-    if (phase === undefined || message === undefined) return undefined;
-    return (d) => {
-      d.state.phase = phase;
-      d.state.message = message; // a new phase clears the previous phase's message
-    };
-  }],
-  ['error', (data) => {
-    const r = record(data);
-    const errorText = r === undefined ? undefined : str(r, 'errorText');
-    if (errorText === undefined) return undefined;
-    return (d, seq) => d.pushError({ seq, errorText, line: d.state.logs.count });
-  }],
-  ['finish', (data) => {
-    const r = optionalRecord(data);
-    if (r === undefined) return undefined;
-    const status = own(r, 'status');
-    // The AI SDK's `finish` chunk (it carries `finishReason`) ends one message's stream, not
-    // the build: an agent waiting for an approval has finished its message and is not done.
-    // The build ends with the runner's own `finish` (`{status?}`).
-    if ((status === undefined || status === null) && Object.hasOwn(r, 'finishReason')) return () => {};
-    // An unknown status still finishes the build (the runner is done either way), as
-    // "succeeded", the default; it is counted as malformed so the oddity stays visible.
-    const known = status === undefined || status === null || FINISH_STATUSES.has(status);
-    return (d, _seq, at) => {
-      if (!known) d.malformed();
-      d.state.status = known && status != null ? (status as BuildStatus) : 'succeeded';
-      d.state.finishedAt = at;
-    };
-  }],
-  ['abort', parseNothing((d, _seq, at) => {
-    d.state.status = 'canceled';
-    d.state.finishedAt = at;
-  })],
-]);
