@@ -3,7 +3,7 @@
 import { randomUUID } from 'node:crypto';
 import { createSecureServer, type Http2SecureServer, type Http2Session } from 'node:http2';
 import type { AddressInfo, Socket } from 'node:net';
-import { serve, type ServerType } from '@hono/node-server';
+import { createAdaptorServer, type ServerType } from '@hono/node-server';
 import type { Hono } from 'hono';
 import { pino, type Logger } from 'pino';
 import { loadSecrets, type Secrets } from './auth/secrets.js';
@@ -25,6 +25,15 @@ import { PresenceTracker } from './presence/presence-tracker.js';
 
 /** How long in-flight responses get to finish once a shutdown has begun. */
 const SHUTDOWN_GRACE_MS = 2000;
+
+/**
+ * Connections the kernel may hold for the server before it accepts them (Linux caps this at
+ * net.core.somaxconn, 4096 since 5.4). Node's default of 511 overflowed when hundreds of runners
+ * and viewers connected at once (a restart, the bench's 500 builds): the kernel dropped their
+ * SYNs and each client waited out TCP's 1 s, 3 s, 7 s retransmits, with later batches of its
+ * build committed meanwhile and its ack stuck below the missing one.
+ */
+export const LISTEN_BACKLOG = 4096;
 
 export interface RunningServer {
   readonly url: string;
@@ -112,13 +121,13 @@ export async function startServer(config: ServerConfig, options: StartOptions = 
   );
 
   const server: ServerType = await new Promise((resolve, reject) => {
-    const listen = { fetch: app.fetch, port: config.port, hostname: config.host };
     // TLS: ALPN offers h2 and http/1.1, so browsers multiplex every stream of an origin on one
     // connection (HTTP/1.1 allows six) and older clients still connect.
     const s = config.tls
-      ? serve({ ...listen, createServer: createSecureServer, serverOptions: { cert: config.tls.cert, key: config.tls.key, allowHTTP1: true } }, () => resolve(s))
-      : serve(listen, () => resolve(s));
+      ? createAdaptorServer({ fetch: app.fetch, createServer: createSecureServer, serverOptions: { cert: config.tls.cert, key: config.tls.key, allowHTTP1: true } })
+      : createAdaptorServer({ fetch: app.fetch });
     s.once('error', reject);
+    s.listen({ port: config.port, host: config.host, backlog: LISTEN_BACKLOG }, () => resolve(s));
   });
   const port = (server.address() as AddressInfo).port;
   const host = config.host.includes(':') ? `[${config.host}]` : config.host;
