@@ -15,11 +15,14 @@ import { EMPTY_DIGEST, chainDigests } from '../protocol/hash-chain.js';
 /** Counts the statements sent through the Kysely instance it is plugged into. */
 class StatementCounter implements KyselyPlugin {
   count = 0;
+  /** Rows answered with an event's content (`data`). */
+  contentRows = 0;
   transformQuery(args: PluginTransformQueryArgs): RootOperationNode {
     this.count++;
     return args.node;
   }
   async transformResult(args: PluginTransformResultArgs): Promise<QueryResult<UnknownRow>> {
+    this.contentRows += args.result.rows.filter((row) => typeof row.data === 'string').length;
     return args.result;
   }
 }
@@ -137,6 +140,29 @@ for (const backend of BACKENDS) {
       expect(outcome.results.map((r) => (r.ok ? r.response.ack : r.problem.code))).toEqual([2, 6]);
       expect(outcome.advances.map((a) => a.events.map((e) => e.seq))).toEqual([[3, 4, 5, 6]]);
       expect(counter.count - before).toBe(1);
+    });
+
+    it("reads no stored event's content while a build's ack waits below a lost batch, and all of it once the batch comes", async () => {
+      await store.createBuild({ buildId: 'stuck', generation: 'g', meta: {} });
+      // Seqs 1..2 are lost; 3..62 arrive in 30 commits, each stored above the ack (0).
+      let read = 0;
+      for (let from = 3; from <= 61; from += 2) {
+        const before = counter.contentRows;
+        const outcome = await store.commit([{ buildId: 'stuck', batch: batch(from, 2), generation: undefined }], new Date());
+        expect(outcome.results[0]).toMatchObject({ ok: true, response: { ack: 0, missing: [[1, 2]] } });
+        read += counter.contentRows - before;
+      }
+      expect(read).toBe(0);
+      // A resend inside the stored range is judged against the content of its own seqs only.
+      const beforeResend = counter.contentRows;
+      const conflict = await store.commit([{ buildId: 'stuck', batch: { ...batch(11, 2), events: batch(11, 2).events.map((e) => ({ ...e, data: '{"line":"other"}' })) }, generation: undefined }], new Date());
+      expect(conflict.results[0]).toMatchObject({ ok: false, problem: { code: 'seq_conflict' } });
+      expect(counter.contentRows - beforeResend).toBe(2);
+      // The lost batch arrives: the ack moves over all 62, chained over every event's content.
+      const filled = await store.commit([{ buildId: 'stuck', batch: batch(1, 2), generation: undefined }], new Date());
+      const chained = chainDigests(EMPTY_DIGEST, Array.from({ length: 62 }, (_, i) => ({ seq: i + 1, type: 'log', data: { line: `line ${i + 1}` }, time: null })));
+      expect(filled.results[0]).toMatchObject({ ok: true, response: { ack: 62, missing: [], digest: chained } });
+      expect(filled.advances[0]!.events.map((e) => e.seq)).toEqual(Array.from({ length: 62 }, (_, i) => i + 1));
     });
 
     it('takes the row locks for a build another writer moved since, and loses nothing', async () => {

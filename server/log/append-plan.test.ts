@@ -6,7 +6,7 @@ import { chainDigests } from '../../protocol/hash-chain.js';
 import { applyBatch, type AppendBatch, type BuildWriteState } from './append-plan.js';
 
 function emptyState(): BuildWriteState {
-  return { buildId: 'b', ack: 0, final: null, epoch: 0, digest: '', maxSeq: 0, lastEventAt: null, stored: new Map(), discardAbove: null, inserts: [], newlyAcked: [] };
+  return { buildId: 'b', ack: 0, final: null, epoch: 0, digest: '', maxSeq: 0, lastEventAt: null, stored: new Map(), storedUnread: new Set(), discardAbove: null, inserts: [], newlyAcked: [] };
 }
 const event = (seq: number, tag = 'v') => ({ type: 'log', data: JSON.stringify({ seq, tag }), time: null });
 const batch = (from: number, count: number, extra: Partial<AppendBatch> = {}): AppendBatch => ({

@@ -27,9 +27,12 @@ export interface AppendBatch {
 }
 
 /**
- * A build's log as one commit group sees it. `stored` holds every stored event above `ack`
- * (the gaps' other side) and every stored event inside the batches' ranges: enough to judge
- * duplicates and conflicts and to advance the ack.
+ * A build's log as one commit group sees it. `stored` holds every stored event inside the
+ * batches' ranges, enough to judge duplicates and conflicts, and the stored events above `ack`
+ * the ack may move onto. When no batch of the group reaches `ack + 1` the ack cannot move, and
+ * the seqs stored above it are only needed for the answer's `missing` ranges: those are
+ * `storedUnread`, seqs without their content. (A build whose ack is stuck below a lost batch
+ * would otherwise have every event waiting above the gap read again by each of its commits.)
  */
 export interface BuildWriteState {
   readonly buildId: string;
@@ -40,6 +43,8 @@ export interface BuildWriteState {
   maxSeq: number;
   lastEventAt: Date | null;
   readonly stored: Map<number, StoredEvent>;
+  /** Seqs stored above `ack` whose content this group did not read (see above). */
+  readonly storedUnread: Set<number>;
   /** Set by a takeover: stored events above `discardAbove` must be deleted first. */
   discardAbove: number | null;
   /** Events this group inserts, in seq order per batch. */
@@ -120,6 +125,7 @@ export function applyBatch(state: BuildWriteState, batch: AppendBatch, receivedA
   // Accepted: from here on the state changes.
   if (takeover) {
     for (const seq of state.stored.keys()) if (seq > state.ack) state.stored.delete(seq);
+    state.storedUnread.clear();
     for (let i = state.inserts.length - 1; i >= 0; i--) if (state.inserts[i]!.seq > state.ack) state.inserts.splice(i, 1);
     state.discardAbove = state.ack;
     state.epoch = batch.epoch;
@@ -142,7 +148,12 @@ export function applyBatch(state: BuildWriteState, batch: AppendBatch, receivedA
 function advanceAck(state: BuildWriteState): void {
   for (;;) {
     const next = state.stored.get(state.ack + 1);
-    if (next === undefined) return;
+    if (next === undefined) {
+      // The store reads every event above the ack whenever a batch reaches it; an unread one here
+      // would leave the hash chain without its content.
+      if (state.storedUnread.has(state.ack + 1)) throw new Error(`build ${state.buildId}: seq ${state.ack + 1} is stored but was not read`);
+      return;
+    }
     const data = next.value === undefined ? (JSON.parse(next.data) as unknown) : next.value;
     state.digest = chainDigest(state.digest, { seq: next.seq, type: next.type, data, time: next.time }, nodeSha256Hex);
     state.ack = next.seq;
@@ -152,9 +163,9 @@ function advanceAck(state: BuildWriteState): void {
 }
 
 /** Inclusive ranges of seqs missing between the ack and the highest stored seq. */
-export function missingRanges(state: Pick<BuildWriteState, 'ack' | 'maxSeq' | 'stored'>): Array<[number, number]> {
+export function missingRanges(state: Pick<BuildWriteState, 'ack' | 'maxSeq' | 'stored' | 'storedUnread'>): Array<[number, number]> {
   if (state.maxSeq <= state.ack) return [];
-  const above = [...state.stored.keys()].filter((s) => s > state.ack && s <= state.maxSeq).sort((a, b) => a - b);
+  const above = [...state.stored.keys(), ...state.storedUnread].filter((s) => s > state.ack && s <= state.maxSeq).sort((a, b) => a - b);
   const ranges: Array<[number, number]> = [];
   let expected = state.ack + 1;
   for (const seq of above) {

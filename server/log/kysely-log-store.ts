@@ -213,14 +213,15 @@ export class KyselyLogStore implements LogStore {
       if (list) list.push(a.batch);
       else batchesOf.set(a.buildId, [a.batch]);
     }
-    const slow: Array<{ write: BuildWriteState; lo: number; hi: number }> = [];
+    const slow: StoredRead[] = [];
     for (const row of rows) {
       const locked = lockedBuild(buildRowOf(row));
       const batches = batchesOf.get(row.build_id)!;
       const lo = Math.min(...batches.map((b) => b.from));
       const hi = Math.max(...batches.map((b) => b.from + b.events.length - 1));
+      const reachesAck = batches.some((b) => b.from <= row.ack + 1 && row.ack + 1 < b.from + b.events.length);
       // Fast path, the live edge: nothing stored above the ack and the batches start past it.
-      if (row.max_seq > row.ack || lo <= row.max_seq) slow.push({ write: locked.write, lo, hi });
+      if (row.max_seq > row.ack || lo <= row.max_seq) slow.push({ write: locked.write, lo, hi, reachesAck });
       states.set(row.build_id, locked);
     }
     await loadStoredEvents(trx, slow);
@@ -237,28 +238,48 @@ export class KyselyLogStore implements LogStore {
   }
 }
 
+/** What a slow-path build of a group needs read: its batches' seq range and whether one reaches ack + 1. */
+interface StoredRead {
+  readonly write: BuildWriteState;
+  readonly lo: number;
+  readonly hi: number;
+  readonly reachesAck: boolean;
+}
+
 /**
- * The stored events each build's batches touch (their seq range) and everything stored above its
- * ack, for all builds of a group in one statement. One query per build made a group of 500 builds
- * that arrived out of order or resent (the slow path) cost 500 round trips inside the commit.
- * Each build's two ranges are separate index range scans — `[min(lo, ack + 1), hi]` and
- * `(max(ack, hi), ∞)`, together exactly `[lo, hi] ∪ (ack, ∞)` — so a resend far below the ack
- * reads only its own range.
+ * The stored events each build's batches touch (their seq range) and what is stored above its
+ * ack, for all builds of a group in one statement. One query per build made a group of 500
+ * builds that arrived out of order or resent (the slow path) cost 500 round trips inside the
+ * commit. Each range is its own index range scan, so a resend far below the ack reads only its
+ * own range:
+ * - a build whose batches reach ack + 1 gets the content of `[min(lo, ack + 1), hi]` and of
+ *   `(max(ack, hi), ∞)` — together `[lo, hi] ∪ (ack, ∞)`, all the ack may move onto;
+ * - any other build's ack cannot move, so above its ack only the seqs are read, outside
+ *   `[lo, hi]`. A runner whose one batch is late keeps appending above the gap; reading the
+ *   content of all that again in each of its commits made them quadratic in how long the gap
+ *   lasted (the bench's 500 small builds read 626 000–730 000 events for 37 000 appended).
  */
-async function loadStoredEvents(trx: Transaction<DatabaseSchema>, builds: ReadonlyArray<{ write: BuildWriteState; lo: number; hi: number }>): Promise<void> {
+async function loadStoredEvents(trx: Transaction<DatabaseSchema>, builds: readonly StoredRead[]): Promise<void> {
   if (builds.length === 0) return;
   const byId = new Map(builds.map((b) => [b.write.buildId, b.write]));
-  const { rows } = await sql<{ build_id: string; seq: number; type: string; data: string; time: string | null; received_at: Date }>`
-    SELECT r.build_id, e.seq, e.type, e.data, e.time, e.received_at
-    FROM unnest(${builds.map((b) => b.write.buildId)}::text[], ${builds.map((b) => b.lo)}::bigint[],
-                ${builds.map((b) => b.hi)}::bigint[], ${builds.map((b) => b.write.ack)}::bigint[]) AS r(build_id, lo, hi, ack)
+  const { rows } = await sql<{ build_id: string; seq: number; read: boolean; type: string; data: string; time: string | null; received_at: Date }>`
+    SELECT r.build_id, e.seq, e.read, e.type, e.data, e.time, e.received_at
+    FROM unnest(${builds.map((b) => b.write.buildId)}::text[], ${builds.map((b) => b.lo)}::bigint[], ${builds.map((b) => b.hi)}::bigint[],
+                ${builds.map((b) => b.write.ack)}::bigint[], ${builds.map((b) => b.reachesAck)}::boolean[]) AS r(build_id, lo, hi, ack, reaches)
     CROSS JOIN LATERAL (
-      SELECT seq, type, data, time, received_at FROM events WHERE build_id = r.build_id AND seq >= least(r.lo, r.ack + 1) AND seq <= r.hi
+      SELECT seq, true AS read, type, data, time, received_at FROM events
+        WHERE build_id = r.build_id AND seq >= CASE WHEN r.reaches THEN least(r.lo, r.ack + 1) ELSE r.lo END AND seq <= r.hi
       UNION ALL
-      SELECT seq, type, data, time, received_at FROM events WHERE build_id = r.build_id AND seq > greatest(r.ack, r.hi)
+      SELECT seq, true, type, data, time, received_at FROM events WHERE r.reaches AND build_id = r.build_id AND seq > greatest(r.ack, r.hi)
+      UNION ALL
+      SELECT seq, false, NULL, NULL, NULL, NULL FROM events WHERE NOT r.reaches AND build_id = r.build_id AND seq > r.ack AND seq < r.lo
+      UNION ALL
+      SELECT seq, false, NULL, NULL, NULL, NULL FROM events WHERE NOT r.reaches AND build_id = r.build_id AND seq > greatest(r.ack, r.hi)
     ) e`.execute(trx);
   for (const r of rows) {
-    byId.get(r.build_id)!.stored.set(r.seq, { seq: r.seq, type: r.type, data: r.data, time: r.time, receivedAt: r.received_at });
+    const write = byId.get(r.build_id)!;
+    if (r.read) write.stored.set(r.seq, { seq: r.seq, type: r.type, data: r.data, time: r.time, receivedAt: r.received_at });
+    else write.storedUnread.add(r.seq);
   }
 }
 

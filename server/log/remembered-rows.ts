@@ -37,6 +37,7 @@ export function lockedBuild(row: BuildRow): LockedBuild {
     maxSeq: row.maxSeq,
     lastEventAt: row.lastEventAt,
     stored: new Map(),
+    storedUnread: new Set(),
     discardAbove: null,
     inserts: [],
     newlyAcked: [],
