@@ -126,8 +126,17 @@ export async function catchUpRows(pool: LoadPool, database: BenchDatabase, sizes
     const long = await longBuild(database, server, sizes.longBuildEvents);
     const span = sizes.events;
     const late = sizes.longBuildEvents - span;
-    const fromStart = await timedRead(pool, server, [{ buildId: long.buildId, token: long.viewer, after: 0, until: span }]);
-    const fromLate = await timedRead(pool, server, [{ buildId: long.buildId, token: long.viewer, after: late, until: sizes.longBuildEvents }]);
+    const readEarly = () => timedRead(pool, server, [{ buildId: long.buildId, token: long.viewer, after: 0, until: span }]);
+    const readLate = () => timedRead(pool, server, [{ buildId: long.buildId, token: long.viewer, after: late, until: sizes.longBuildEvents }]);
+    // Each range is read twice and the second reads are compared. Just after the INSERT the early
+    // rows, written first, are out of PostgreSQL's shared buffers and the late ones still in
+    // them: the first reads differ by what the cache holds, not by where the range starts. The
+    // second reads start alike (as the other catch-up rows do, on builds just written), and the
+    // first ones stay in the note.
+    const firstEarly = await readEarly();
+    const firstLate = await readLate();
+    const fromStart = await readEarly();
+    const fromLate = await readLate();
     const slower = Math.min(fromStart.rate, fromLate.rate);
     const stats = await analysed(database, server);
     rows.push({
@@ -135,11 +144,11 @@ export async function catchUpRows(pool: LoadPool, database: BenchDatabase, sizes
       title: `catch-up of ${int(span)} events on a ${int(sizes.longBuildEvents)}-event build: from after=0 and from after=${int(late)}, PostgreSQL`,
       figure: `${int(fromStart.rate)} vs ${int(fromLate.rate)} events/s (late/early ${(fromLate.rate / fromStart.rate).toFixed(2)})`,
       target: 'the same rate (≥ 400 000 events/s)',
-      met: slower >= 400_000 && fromLate.rate / fromStart.rate > 0.8 && fromStart.ok && fromLate.ok && !stats,
+      met: slower >= 400_000 && fromLate.rate / fromStart.rate > 0.8 && [firstEarly, firstLate, fromStart, fromLate].every((r) => r.ok) && !stats,
       serverCpu: fromLate.cpu,
       clientCpu: Math.max(fromStart.client, fromLate.client),
-      note: `rows written by SQL${stats ? '; the table had statistics' : ', never analysed'}`,
-      values: { fromStart: fromStart.rate, fromLate: fromLate.rate, analysed: stats },
+      note: `second read of each range; the first, just after the rows were written: ${int(firstEarly.rate)} vs ${int(firstLate.rate)}; rows written by SQL${stats ? '; the table had statistics' : ', never analysed'}`,
+      values: { fromStart: fromStart.rate, fromLate: fromLate.rate, firstFromStart: firstEarly.rate, firstFromLate: firstLate.rate, analysed: stats },
     });
 
     const build = await seedBuild(pool, server, sizes.events, 300);
