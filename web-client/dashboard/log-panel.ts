@@ -11,6 +11,7 @@ import { h, setAttr, setText } from './dom.js';
 import { formatCount } from './format.js';
 import { copyText, formatLineHash, parseLineHash, replaceHash, type LineRange } from './line-links.js';
 import { renderRow, type RowContext } from './log-row-view.js';
+import { firstErrorTarget, sectionsAround, type LogTarget } from './log-landmarks.js';
 import { LogRows, sectionKey } from './log-rows.js';
 import { LogSearch } from './log-search.js';
 
@@ -19,8 +20,6 @@ export interface LogPanelContext {
   readonly token: string;
   readonly buildId: string;
 }
-
-type Target = { kind: 'line'; n: number } | { kind: 'error'; index: number };
 
 /** Lines loaded beyond each edge of what the rows show. */
 const LOAD_MARGIN_LINES = 100;
@@ -48,7 +47,7 @@ export class LogPanel {
   #built: { count: number; sections: readonly LogSection[]; errors: unknown; collapsed: number } | undefined;
   #selection: LineRange | undefined;
   #anchor: number | undefined;
-  #target: Target | undefined;
+  #target: LogTarget | undefined;
   #follow = true;
   #unseen = 0;
   #opened = false;
@@ -237,24 +236,8 @@ export class LogPanel {
     this.#checkReady();
   }
 
-  /**
-   * The earliest error: the first stderr line, the first `error` event, or a failed tool's
-   * first stderr line (its last line when it has none); `toolsOnly`, the failed tools' alone.
-   */
-  #errorTarget(toolsOnly = false): Target | undefined {
-    const state = this.#state;
-    if (state === undefined) return undefined;
-    const candidates: Array<{ at: number; target: Target }> = [];
-    if (state.logs.firstStderr !== null && !toolsOnly) candidates.push({ at: state.logs.firstStderr, target: { kind: 'line', n: state.logs.firstStderr } });
-    if (state.errors.length > 0 && !toolsOnly) candidates.push({ at: state.errors[0]!.line + 0.5, target: { kind: 'error', index: 0 } });
-    const failedTools = new Set(state.tools.filter((t) => t.state === 'error').map((t) => t.toolCallId));
-    for (const s of state.logs.sections) {
-      if (s.kind !== 'tool' || !failedTools.has(s.id) || s.to < s.from) continue;
-      const n = s.firstStderr ?? s.to;
-      candidates.push({ at: n, target: { kind: 'line', n } });
-    }
-    candidates.sort((a, b) => a.at - b.at);
-    return candidates[0]?.target;
+  #errorTarget(toolsOnly = false): LogTarget | undefined {
+    return this.#state === undefined ? undefined : firstErrorTarget(this.#state, toolsOnly);
   }
 
   #jumpToError(): void {
@@ -262,7 +245,7 @@ export class LogPanel {
     if (target !== undefined) this.#jumpTo(target);
   }
 
-  #jumpTo(target: Target): void {
+  #jumpTo(target: LogTarget): void {
     this.#target = target;
     this.#follow = false;
     if (target.kind === 'line') this.#goToLine(target.n, 'center');
@@ -292,22 +275,9 @@ export class LogPanel {
     const state = this.#state;
     if (state === undefined) return;
     const top = this.#rows.lineAtOrAfter(this.#view.visibleRange().first);
-    const parts: string[] = [];
-    let failed = false;
-    if (top !== undefined) {
-      for (const s of state.logs.sections) {
-        if (s.from > top) break;
-        if (top > s.to) continue;
-        if (s.kind === 'step') parts.push(`Step ${s.id}`);
-        else {
-          const tool = state.tools.find((t) => t.toolCallId === s.id);
-          parts.push(`${tool?.toolName || 'tool'} ${s.id}`);
-          failed ||= tool?.state === 'error';
-        }
-      }
-    }
+    const { names, failed } = top === undefined ? { names: [], failed: false } : sectionsAround(state, top);
     // Always there, blank outside any section: the log does not jump as sections scroll by.
-    const text = parts.length > 0 ? `${parts.join(' › ')}${failed ? ' · failed' : ''}` : '\u00a0';
+    const text = names.length > 0 ? `${names.join(' › ')}${failed ? ' · failed' : ''}` : '\u00a0';
     setText(this.#context, text);
     this.#context.classList.toggle('failed', failed);
   }

@@ -5,6 +5,7 @@ import { renderTerminalLine } from '../ansi-dom.js';
 import type { LogLineEntry } from '../log-lines.js';
 import { append, h } from './dom.js';
 import { formatCount } from './format.js';
+import type { LogTarget } from './log-landmarks.js';
 import type { Row } from './log-rows.js';
 
 export interface RowContext {
@@ -14,7 +15,7 @@ export interface RowContext {
   readonly isMatch: (n: number) => boolean;
   readonly currentMatch: number | undefined;
   /** The line or error row the page opened at or jumped to. */
-  readonly target: { kind: 'line'; n: number } | { kind: 'error'; index: number } | undefined;
+  readonly target: LogTarget | undefined;
   readonly query: string;
   readonly showTime: boolean;
   /** Build start, for elapsed times (ms since the epoch). */
