@@ -1,7 +1,8 @@
 // The browser library of runlog (PROTOCOL §SSE, §State, §Build list live): watch one build's
 // state as it streams, or the list of builds. Browser ESM, no Node APIs; Node passes the
 // `eventsource` package's EventSource.
-export { watchBuild, WatchBuildDefaults, type BuildWatch, type WatchBuildOptions, type WatchStats } from './watch-build.js';
+export { watchBuild } from './watch-build.js';
+export { WatchBuildDefaults, type BuildWatch, type WatchBuildOptions, type WatchStats } from './watch-build-options.js';
 export { watchBuilds, compareNewestFirst, WatchBuildsDefaults, type BuildsWatch, type WatchBuildsOptions } from './watch-builds.js';
 export { ReconnectDefaults, reconnectDelayMs, type ReconnectOptions, type WatchStatus, type WatchStatusKind } from './watch-status.js';
 export { WebClientError, isFinalStatus, type WebClientErrorCode } from './errors.js';

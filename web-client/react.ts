@@ -7,7 +7,8 @@ import type { BuildState } from '../protocol/build-state.js';
 import type { UIMessage } from '../protocol/ui-message.js';
 import type { Build, RunnerPresence } from '../protocol/wire-types.js';
 import type { TransportOptions } from './transport.js';
-import { checkWatchBuildOptions, watchBuild } from './watch-build.js';
+import { watchBuild } from './watch-build.js';
+import { checkWatchBuildOptions } from './watch-build-options.js';
 import { checkWatchBuildsOptions, watchBuilds } from './watch-builds.js';
 import type { ReconnectOptions, WatchStatus } from './watch-status.js';
 

@@ -4,7 +4,8 @@
 // Renders at most once per animation frame, however fast events arrive.
 import type { BuildState } from '../../protocol/build-state.js';
 import type { RunnerPresence } from '../../protocol/wire-types.js';
-import { watchBuild, type BuildWatch } from '../watch-build.js';
+import { watchBuild } from '../watch-build.js';
+import type { BuildWatch } from '../watch-build-options.js';
 import type { WatchStatus } from '../watch-status.js';
 import { ApprovalBlock } from './approval-block.js';
 import { BuildSummary } from './build-summary.js';

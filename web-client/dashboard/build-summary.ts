@@ -3,7 +3,7 @@
 // where the page's state came from (snapshot + stream).
 import type { BuildState } from '../../protocol/build-state.js';
 import type { Build } from '../../protocol/wire-types.js';
-import type { WatchStats } from '../watch-build.js';
+import type { WatchStats } from '../watch-build-options.js';
 import { h, setAttr, setText } from './dom.js';
 import { describeMeta, elapsedMs, formatClock, formatCount, formatDuration } from './format.js';
 
