@@ -39,15 +39,6 @@ async function main(): Promise<void> {
   if (config.workers > 1 && cluster.isPrimary) return startPrimary(config);
 
   const server = await startServer(config);
-  if (cluster.isWorker) {
-    // The primary prints where the cluster listens; each worker learns how many are alive.
-    process.on('message', (message) => {
-      if (isClusterMessage(message)) server.metrics.workersAlive.set(message.alive);
-    });
-  } else {
-    const secrets = { adminToken: server.adminToken, generatedAdminToken: server.generatedAdminToken };
-    process.stdout.write(startLines(config, server.url, server.signer, secrets, server.database.kind === 'pglite' ? `PGlite in ${config.dataDir}` : 'PostgreSQL'));
-  }
 
   let stopping = false;
   const stop = (signal: string) => {
@@ -67,8 +58,19 @@ async function main(): Promise<void> {
       },
     );
   };
+  // Before the start lines: a supervisor may signal as soon as it reads that the server listens.
   process.on('SIGINT', () => stop('SIGINT'));
   process.on('SIGTERM', () => stop('SIGTERM'));
+
+  if (cluster.isWorker) {
+    // The primary prints where the cluster listens; each worker learns how many are alive.
+    process.on('message', (message) => {
+      if (isClusterMessage(message)) server.metrics.workersAlive.set(message.alive);
+    });
+  } else {
+    const secrets = { adminToken: server.adminToken, generatedAdminToken: server.generatedAdminToken };
+    process.stdout.write(startLines(config, server.url, server.signer, secrets, server.database.kind === 'pglite' ? `PGlite in ${config.dataDir}` : 'PostgreSQL'));
+  }
 }
 
 function startLines(config: ServerConfig, url: string, signer: TokenSigner, secrets: Pick<Secrets, 'adminToken' | 'generatedAdminToken'>, database: string): string {

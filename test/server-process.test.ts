@@ -92,6 +92,21 @@ describe('the server process', () => {
     expect(readdirSync(cwd)).toEqual([]);
   });
 
+  it('handles SIGTERM before it prints that it listens, so a supervisor signalling at once gets a graceful stop', async () => {
+    // Reports, on stderr, how many SIGTERM listeners the process has when the start line is written.
+    const probe = `const write = process.stdout.write.bind(process.stdout);
+      process.stdout.write = (chunk, ...rest) => {
+        if (String(chunk).includes('listening on')) process.stderr.write('sigterm listeners: ' + process.listenerCount('SIGTERM') + '\\n');
+        return write(chunk, ...rest);
+      };`;
+    const server = await startServerProcess({ PORT: '0', RUNLOG_DATA_DIR: 'memory://', NODE_OPTIONS: `--import=data:text/javascript,${encodeURIComponent(probe)}` });
+    try {
+      expect(server.stderr()).toMatch(/sigterm listeners: [1-9]/);
+    } finally {
+      expect(await server.stop('SIGTERM')).toBe(0);
+    }
+  });
+
   it('holds a burst of 1 000 connections it cannot accept yet, where Node\'s default backlog of 511 dropped the rest', async () => {
     // Node 20's libuv accepts one connection per event-loop turn, so a busy server leaves a burst
     // in the kernel's queue; what does not fit is dropped and the client waits out a 1 s, 3 s, 7 s
