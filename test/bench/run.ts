@@ -83,7 +83,10 @@ try {
   const idle: IdleWatch[] = [];
   if (wanted('idle')) {
     log('idle: npm start on PGlite and PostgreSQL');
-    idle.push(...(await Promise.all([startIdleWatch('pglite', database), startIdleWatch('postgres', database)])));
+    // One after the other: each `npm start` rebuilds server/dist, and the first one's node
+    // failed to find dist/main.js while the second's build had just removed it.
+    idle.push(await startIdleWatch('pglite', database));
+    idle.push(await startIdleWatch('postgres', database));
   }
   const step = async (family: Family, fn: () => Promise<RowResult | RowResult[]>) => {
     if (!wanted(family)) return;
