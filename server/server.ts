@@ -33,7 +33,7 @@ const SHUTDOWN_GRACE_MS = 2000;
  * SYNs and each client waited out TCP's 1 s, 3 s, 7 s retransmits, with later batches of its
  * build committed meanwhile and its ack stuck below the missing one.
  */
-export const LISTEN_BACKLOG = 4096;
+const LISTEN_BACKLOG = 4096;
 
 export interface RunningServer {
   readonly url: string;
