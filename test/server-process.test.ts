@@ -1,6 +1,7 @@
 // The compiled `runlog` bin as a user runs it: --help, one line per bad argument or variable,
 // the first start generates and prints the admin token's file (and none in memory), and acked events survive
-// kill -9 on PGlite; under `npm start`, a SIGTERM to npm reaches it.
+// kill -9 on PGlite; under `npm start`, a SIGTERM to npm reaches it; it handles SIGTERM before
+// it says it listens, and its listen backlog holds a burst of connections.
 import { spawn } from 'node:child_process';
 import { connect, type Socket } from 'node:net';
 import { readdirSync, readFileSync } from 'node:fs';
@@ -8,7 +9,7 @@ import { mkdir, mkdtemp, readFile, rm, symlink, writeFile } from 'node:fs/promis
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { sampleEvents } from './support/test-server.js';
 import { runServerToExit, startServerProcess } from './support/server-process.js';
 
@@ -101,6 +102,8 @@ describe('the server process', () => {
       };`;
     const server = await startServerProcess({ PORT: '0', RUNLOG_DATA_DIR: 'memory://', NODE_OPTIONS: `--import=data:text/javascript,${encodeURIComponent(probe)}` });
     try {
+      // stderr is a pipe of its own: its line may reach us after the start line on stdout.
+      await vi.waitFor(() => expect(server.stderr()).toMatch(/sigterm listeners: \d/), { timeout: 10_000 });
       expect(server.stderr()).toMatch(/sigterm listeners: [1-9]/);
     } finally {
       expect(await server.stop('SIGTERM')).toBe(0);
